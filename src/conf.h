@@ -1,0 +1,132 @@
+/*
+ * conf: the YAML configuration (libyaml) turned into a validated tree.
+ *
+ * conf_load() reads the main file and everything it includes, applies
+ * defaults and aliases, validates every value, renders every policy (so the
+ * size limit and ids are known), and reports every problem through the diag
+ * sink as FILE:LINE:COL. It never stops at the first error. It performs no
+ * network I/O and does not open certificate files (that is tls.c's job; it
+ * only records their paths and locations).
+ */
+#ifndef STSD_CONF_H
+#define STSD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "diag.h"
+#include "policy.h"
+
+enum listen_kind {
+	LISTEN_HTTPS,   /* TLS, "https: ADDR:PORT" */
+	LISTEN_HTTP,    /* plain HTTP backend, "http: ADDR:PORT" */
+	LISTEN_UNIX,    /* plain HTTP on a unix socket, "unix: /path" */
+};
+
+struct conf_listener {
+	enum listen_kind kind;
+	char *text;                     /* as written, for messages */
+	struct sockaddr_storage addr;   /* numeric only; port may be 0 */
+	socklen_t addr_len;             /* for LISTEN_UNIX: sockaddr_un length */
+	struct loc loc;
+};
+
+/* One "certificates:" entry: either a cert/key pair or a directory. */
+struct conf_cert {
+	char *cert;         /* PEM chain, leaf first; NULL for a dir entry */
+	char *key;          /* PEM private key; NULL for a dir entry */
+	char *dir;          /* directory of pairs (see stsd.yaml(5)); or NULL */
+	struct loc loc;     /* of the entry */
+	struct loc cert_loc, key_loc, dir_loc;
+};
+
+/* A trusted reverse proxy: address and prefix length (CIDR). */
+struct conf_proxy {
+	struct sockaddr_storage addr;
+	unsigned prefix;
+	struct loc loc;
+};
+
+/* Per-domain: the policy plus where its pieces were written. */
+struct conf_domain {
+	struct policy policy;
+	struct loc loc;             /* the domain's key in "domains:" */
+};
+
+struct conf {
+	char *path;                     /* main file, as given */
+	char **files;                   /* every file read (owns the strings that
+	                                   every struct loc points to) */
+	size_t n_files;
+
+	struct conf_listener *listeners;
+	size_t n_listeners;
+	struct conf_cert *certs;
+	size_t n_certs;
+
+	struct conf_domain *domains;    /* sorted by policy.domain */
+	size_t n_domains;
+
+	/* tls: */
+	char *tls_priorities;           /* GnuTLS priority string */
+	char *tls_default_host;         /* certificate for clients without SNI, or NULL */
+	struct loc tls_default_host_loc;
+	unsigned tls_expiry_warn_days;  /* default 14 */
+	bool tls_session_tickets;       /* default true */
+
+	/* http: */
+	char *cache_control;            /* default "no-cache" */
+	bool index_page;                /* default true: GET / shows a small page */
+	char *index_template;           /* file, or NULL for the built-in template */
+	struct loc index_template_loc;
+	char *access_log;               /* NULL: off; "-": stderr; else a file path */
+	struct conf_proxy *proxies;
+	size_t n_proxies;
+
+	/* limits: */
+	unsigned max_connections;       /* default 1024 */
+	unsigned max_connections_per_ip;/* default 32 */
+	unsigned timeout_seconds;       /* default 10: idle/read timeout */
+	unsigned max_header_bytes;      /* default 8192 */
+
+	/* dns: */
+	uint32_t dns_ttl;               /* default 3600 */
+	char *dns_host_cname;           /* or NULL */
+	char **dns_host_addrs;          /* or none */
+	size_t n_dns_host_addrs;
+
+	/* process: */
+	char *user;                     /* drop to this user when started as root */
+	char *group;
+	bool allow_root;                /* default false */
+};
+
+/* Defaults for the tunables, used by conf_load and documented in stsd.yaml(5). */
+#define CONF_DEFAULT_TLS_PRIORITIES \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:-SHA1:%SERVER_PRECEDENCE"
+#define CONF_DEFAULT_CACHE_CONTROL "no-cache"
+#define CONF_DEFAULT_MAX_CONNECTIONS 1024
+#define CONF_DEFAULT_MAX_CONNECTIONS_PER_IP 32
+#define CONF_DEFAULT_TIMEOUT 10
+#define CONF_DEFAULT_MAX_HEADER_BYTES 8192
+#define CONF_DEFAULT_DNS_TTL 3600
+#define CONF_DEFAULT_EXPIRY_WARN_DAYS 14
+#define CONF_MAX_INCLUDE_DEPTH 16
+#define CONF_MAX_YAML_NODES 1000000     /* bounds alias expansion */
+
+/* Loads `path`. Returns the configuration, or NULL when d->errors > 0 after
+ * loading (every error has been reported) or on ENOMEM. Caller frees with
+ * conf_free(). */
+struct conf *conf_load(const char *path, struct diag *d);
+
+/* True when some listener is LISTEN_HTTPS (certificates are then needed). */
+bool conf_has_tls(const struct conf *c);
+
+/* The domain named `name` (normalised), or NULL. Binary search. */
+const struct conf_domain *conf_find_domain(const struct conf *c, const char *name);
+
+void conf_free(struct conf *c);
+
+#endif

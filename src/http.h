@@ -1,0 +1,39 @@
+/*
+ * http: the HTTP side of stsd (libmicrohttpd).
+ *
+ * http_site: for one configuration, every response prebuilt at load time
+ * (policy body, index page, fixed error answers), in a hostmap keyed by
+ * "mta-sts.<domain>". Immutable, part of a snapshot.
+ *
+ * http_server: one libmicrohttpd daemon per listening socket. Each request is
+ * answered from the snapshot its connection acquired when it started, so a
+ * reload never changes the answer to a request in flight. Listeners, limits
+ * and TLS priorities are fixed when the server starts.
+ */
+#ifndef STSD_HTTP_H
+#define STSD_HTTP_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "diag.h"
+
+struct http_site;
+struct http_server;
+
+struct http_site *http_site_build(const struct conf *c, struct diag *d);
+void http_site_free(struct http_site *site);
+
+/*
+ * Starts serving on `fds` (bound, listening sockets; fds[i] belongs to
+ * c->listeners[i]). Takes ownership of the fds. Returns NULL (after logging
+ * why) when a daemon cannot start.
+ */
+struct http_server *http_server_start(const struct conf *c, const int *fds,
+                                      size_t n_fds);
+
+/* Stops accepting at once, lets requests in flight finish for up to
+ * `grace_seconds`, then closes everything and frees the server. */
+void http_server_stop(struct http_server *srv, unsigned grace_seconds);
+
+#endif

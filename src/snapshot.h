@@ -1,0 +1,51 @@
+/*
+ * snapshot: everything one configuration serves, built off to the side and
+ * made live with one pointer swap.
+ *
+ * A snapshot is immutable once built. Connections take a reference when they
+ * start (snapshot_acquire) and drop it when they close; the snapshot is freed
+ * when the last reference goes, so a reload never pulls a policy or a
+ * certificate from under a request in flight.
+ */
+#ifndef STSD_SNAPSHOT_H
+#define STSD_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+struct conf;
+struct tls_store;
+struct http_site;
+
+struct snapshot {
+	struct conf *conf;
+	struct tls_store *tls;      /* NULL when no https listener is configured */
+	struct http_site *site;     /* prebuilt responses, per host */
+	uint64_t generation;        /* 1 for the first, +1 per successful reload */
+	atomic_uint refs;
+};
+
+/* Builds a snapshot from the file at `path`: conf, then TLS (when needed),
+ * then the HTTP site. Every problem goes to `d`. NULL on any error. The
+ * result holds one reference, owned by the caller. */
+struct snapshot *snapshot_build(const char *path, struct diag *d);
+
+/* Makes `s` current (taking over the caller's reference) and drops the
+ * reference the previous current snapshot held. Returns nothing: the old one
+ * is freed when its last connection closes. */
+void snapshot_publish(struct snapshot *s);
+
+/* The current snapshot with one more reference, or NULL before the first
+ * publish. Thread-safe. */
+struct snapshot *snapshot_acquire(void);
+
+/* Drops a reference; frees the snapshot with the last. NULL is fine. */
+void snapshot_release(struct snapshot *s);
+
+/* Drops the current snapshot (at exit). */
+void snapshot_shutdown(void);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * tls: certificates, keys and SNI selection (GnuTLS).
+ *
+ * A tls_store holds every configured chain and key, and a table from host
+ * name (exact "mta-sts.example.com" and wildcard "*.example.com" SANs) to the
+ * chain to present. It is built at load time, checked (SAN coverage of every
+ * served name, key/certificate match, expiry, key file permissions), and
+ * immutable afterwards: any number of handshakes may read it at once.
+ */
+#ifndef STSD_TLS_H
+#define STSD_TLS_H
+
+#include <stddef.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+
+#include "conf.h"
+#include "diag.h"
+
+struct tls_store;
+
+/* Process-wide state (the session ticket master key). Call once before any
+ * server starts; tls_global_fini() at exit. 0 or -1. */
+int tls_global_init(void);
+void tls_global_fini(void);
+
+/*
+ * Loads every certificates: entry of `c` and checks it against the served
+ * names (mta-sts.<domain> for each domain). Errors and warnings go to `d`
+ * with the location of the offending entry. Returns NULL when anything was
+ * an error. Reads files; never called on the request path.
+ */
+struct tls_store *tls_store_load(const struct conf *c, struct diag *d);
+void tls_store_free(struct tls_store *s);
+
+/* Number of chains loaded (for status lines). */
+size_t tls_store_count(const struct tls_store *s);
+
+/*
+ * Prepares a freshly created server session before its handshake: remembers
+ * `s` for tls_cert_callback (gnutls_session_set_ptr), enables session
+ * tickets, offers ALPN "http/1.1" only (never h2). 0 or -1.
+ */
+int tls_session_setup(const struct tls_store *s, gnutls_session_t session);
+
+/*
+ * gnutls_certificate_retrieve_function2 for MHD_OPTION_HTTPS_CERT_CALLBACK:
+ * picks the chain for the session's SNI name; with no SNI, the configured
+ * default host's chain or none; for an unknown name it fails the handshake
+ * with an unrecognized_name alert.
+ */
+int tls_cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
+                      int nreqs, const gnutls_pk_algorithm_t *pk_algos,
+                      int pk_algos_length, gnutls_pcert_st **pcert,
+                      unsigned int *pcert_length, gnutls_privkey_t *pkey);
+
+/* Copies the session's SNI name (NUL-terminated, maybe truncated) to out;
+ * returns its length, 0 when the client sent none. For the access log. */
+size_t tls_session_sni(gnutls_session_t session, char *out, size_t out_len);
+
+#endif
