@@ -13,7 +13,8 @@
 
 /* A position in a configuration file. `file` is not owned: it points at a
  * string that lives as long as the configuration that produced it. Lines and
- * columns count from 1; 0 means "unknown" and is not printed. */
+ * columns count from 1; 0 means "unknown" and is not printed ("FILE: error:"
+ * for a problem with a whole file). A NULL loc or file prints "stsd: ". */
 struct loc {
 	const char *file;
 	unsigned line;

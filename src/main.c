@@ -1,0 +1,378 @@
+/*
+ * stsd: an HTTPS server for MTA-STS policies (RFC 8461).
+ *
+ * main() reads like the architecture: parse the command line, build a
+ * snapshot (configuration → policies → certificates → prebuilt responses),
+ * then either report on it (--check, --print-policy, --print-dns) or serve
+ * it: open the listeners, drop privileges, start the HTTP server, tell the
+ * service manager, and wait for signals. Teardown runs in reverse.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "changes.h"
+#include "conf.h"
+#include "diag.h"
+#include "dnsrec.h"
+#include "http.h"
+#include "listen.h"
+#include "log.h"
+#include "name.h"
+#include "priv.h"
+#include "service.h"
+#include "snapshot.h"
+#include "tls.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/stsd/stsd.yaml"
+#define STOP_GRACE_SECONDS 5
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_CONFIG = 1,    /* configuration or run-time error */
+	EXIT_USAGE = 2,
+};
+
+enum action {
+	ACTION_SERVE,
+	ACTION_CHECK,
+	ACTION_PRINT_POLICY,
+	ACTION_PRINT_DNS,
+};
+
+struct options {
+	const char *config;
+	enum action action;
+	const char *policy_domain;          /* --print-policy */
+	enum dnsrec_format dns_format;      /* --print-dns --format */
+	char **domains;                     /* --print-dns DOMAIN... */
+	int n_domains;
+	bool verbose;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+	        "usage: stsd [-c FILE] [-v]                     serve policies\n"
+	        "       stsd [-c FILE] -n|--check               validate the configuration\n"
+	        "       stsd [-c FILE] --print-policy DOMAIN    print the exact served body\n"
+	        "       stsd [-c FILE] --print-dns [--format zone|json] [DOMAIN...]\n"
+	        "                                               print the DNS records to publish\n"
+	        "       stsd -h|--help | -V|--version\n"
+	        "\n"
+	        "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
+	        "  -v, --verbose       log debug messages\n"
+	        "\n"
+	        "Signals: HUP reloads (the old configuration keeps serving if the new one\n"
+	        "fails), TERM and INT stop after requests in flight. See stsd(8), stsd.yaml(5).\n");
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	enum { OPT_PRINT_POLICY = 256, OPT_PRINT_DNS, OPT_FORMAT };
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "print-policy", required_argument, NULL, OPT_PRINT_POLICY },
+		{ "print-dns", no_argument, NULL, OPT_PRINT_DNS },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *format = NULL;
+	int ch;
+
+	*o = (struct options){ .config = DEFAULT_CONFIG, .dns_format = DNSREC_ZONE };
+	while ((ch = getopt_long(argc, argv, "c:nvhV", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'c': o->config = optarg; break;
+		case 'n': o->action = ACTION_CHECK; break;
+		case 'v': o->verbose = true; break;
+		case OPT_PRINT_POLICY:
+			o->action = ACTION_PRINT_POLICY;
+			o->policy_domain = optarg;
+			break;
+		case OPT_PRINT_DNS: o->action = ACTION_PRINT_DNS; break;
+		case OPT_FORMAT: format = optarg; break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		case 'V': printf("stsd %s\n", PACKAGE_VERSION); exit(EXIT_OK);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (format != NULL) {
+		if (o->action != ACTION_PRINT_DNS) {
+			fprintf(stderr, "stsd: --format goes with --print-dns\n");
+			return -1;
+		}
+		if (strcmp(format, "zone") == 0)
+			o->dns_format = DNSREC_ZONE;
+		else if (strcmp(format, "json") == 0)
+			o->dns_format = DNSREC_JSON;
+		else {
+			fprintf(stderr, "stsd: --format takes zone or json, not \"%s\"\n", format);
+			return -1;
+		}
+	}
+	o->domains = argv + optind;
+	o->n_domains = argc - optind;
+	if (o->n_domains > 0 && o->action != ACTION_PRINT_DNS) {
+		fprintf(stderr, "stsd: unexpected argument \"%s\"\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Finds a domain named on the command line, written as the user likes
+ * (any case, trailing dot, U-labels). */
+static const struct policy *find_policy(const struct conf *c, const char *arg)
+{
+	char name[NAME_MAX_LEN + 1];
+	const struct conf_domain *cd;
+
+	if (name_normalize(arg, name, 0) != NULL)
+		return NULL;
+	cd = conf_find_domain(c, name);
+	return cd ? &cd->policy : NULL;
+}
+
+static int print_policy(const struct conf *c, const char *domain)
+{
+	const struct policy *p = find_policy(c, domain);
+
+	if (p == NULL) {
+		fprintf(stderr, "stsd: %s is not a configured domain in %s\n", domain, c->path);
+		return EXIT_CONFIG;
+	}
+	if (fwrite(p->body, 1, p->body_len, stdout) != p->body_len || fflush(stdout) != 0)
+		return EXIT_CONFIG;
+	return EXIT_OK;
+}
+
+static int print_dns(const struct conf *c, char **names, int n_names,
+                     enum dnsrec_format format)
+{
+	const struct policy **list;
+	size_t n = 0;
+	int rc = EXIT_OK;
+	struct dnsrec_opts opts = {
+		.ttl = c->dns_ttl,
+		.host_cname = c->dns_host_cname,
+		.host_addrs = c->dns_host_addrs,
+		.n_host_addrs = c->n_dns_host_addrs,
+	};
+
+	list = calloc(n_names > 0 ? (size_t)n_names : c->n_domains + 1, sizeof(*list));
+	if (list == NULL)
+		fatal("calloc");
+	if (n_names == 0)
+		for (; n < c->n_domains; n++)
+			list[n] = &c->domains[n].policy;
+	for (int i = 0; i < n_names; i++) {
+		list[n] = find_policy(c, names[i]);
+		if (list[n] == NULL) {
+			fprintf(stderr, "stsd: %s is not a configured domain in %s\n",
+			        names[i], c->path);
+			rc = EXIT_CONFIG;
+		} else {
+			n++;
+		}
+	}
+	if (rc == EXIT_OK && (dnsrec_write(stdout, format, list, n, &opts) != 0 ||
+	                      fflush(stdout) != 0)) {
+		fprintf(stderr, "stsd: writing the records failed: %s\n", strerror(errno));
+		rc = EXIT_CONFIG;
+	}
+	free(list);
+	return rc;
+}
+
+/* ---- serving ------------------------------------------------------------ */
+
+static void status_line(const struct snapshot *s, const char *last_reload,
+                        char *out, size_t len)
+{
+	snprintf(out, len, "serving %zu domain%s, %zu certificate%s; %s",
+	         s->conf->n_domains, s->conf->n_domains == 1 ? "" : "s",
+	         s->tls ? tls_store_count(s->tls) : (size_t)0,
+	         s->tls && tls_store_count(s->tls) == 1 ? "" : "s", last_reload);
+}
+
+/* Builds a new snapshot beside the live one; on success swaps it in and tells
+ * the operator what to publish; on failure the old one keeps serving. */
+static void reload(const char *path)
+{
+	struct diag d = { 0 };
+	struct snapshot *old = snapshot_acquire(), *new;
+	char status[256], when[64];
+	time_t now = time(NULL);
+
+	service_reloading();
+	log_info("reloading %s", path);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	new = snapshot_build(path, &d);
+	if (new == NULL) {
+		diag_summary(&d);
+		log_warnx("reload failed; still serving the configuration loaded before "
+		          "(generation %llu)", (unsigned long long)old->generation);
+		snprintf(when + strlen(when), sizeof(when) - strlen(when), " reload FAILED");
+		status_line(old, when, status, sizeof(status));
+	} else {
+		diag_summary(&d);
+		changes_warn_restart_only(old->conf, new->conf);
+		snapshot_publish(new);
+		/* Only now, with the new policies live, tell what to publish. */
+		changes_log(old->conf, new->conf);
+		log_info("reload complete: generation %llu live",
+		         (unsigned long long)new->generation);
+		snprintf(when + strlen(when), sizeof(when) - strlen(when), " reload ok");
+		status_line(new, when, status, sizeof(status));
+	}
+	snapshot_release(old);
+	service_ready(status);
+}
+
+/* Waits for signals and reloads or stops. The signals are blocked in every
+ * thread and taken here synchronously, so no code runs in a signal handler. */
+static void serve_loop(const char *path, const sigset_t *signals)
+{
+	uint64_t wd_usec = service_watchdog_usec();
+	struct timespec tick = { .tv_sec = (time_t)(wd_usec / 2000000u),
+	                         .tv_nsec = (long)(wd_usec / 2 % 1000000u) * 1000 };
+
+	for (;;) {
+		siginfo_t si;
+		int sig = wd_usec ? sigtimedwait(signals, &si, &tick)
+		                  : sigwaitinfo(signals, &si);
+
+		if (wd_usec)
+			service_watchdog_ping();
+		if (sig < 0)
+			continue;   /* watchdog tick or EINTR */
+		if (sig == SIGHUP) {
+			reload(path);
+			continue;
+		}
+		log_info("%s received, stopping", strsignal(sig));
+		return;
+	}
+}
+
+static int serve(const struct options *o)
+{
+	struct diag d = { 0 };
+	struct snapshot *snap;
+	struct http_server *srv;
+	sigset_t signals;
+	int *fds;
+	char status[256];
+
+	/* Block before any thread exists, so that every thread inherits it. */
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGHUP);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (tls_global_init() != 0)
+		fatalx("cannot initialise TLS");
+	snap = snapshot_build(o->config, &d);
+	if (snap == NULL) {
+		diag_summary(&d);
+		return EXIT_CONFIG;
+	}
+	diag_summary(&d);
+	if (snap->conf->n_listeners == 0) {
+		log_warnx("%s: error: nothing to serve on: add a \"listen:\" entry",
+		          o->config);
+		snapshot_release(snap);
+		return EXIT_CONFIG;
+	}
+	fds = calloc(snap->conf->n_listeners, sizeof(*fds));
+	if (fds == NULL)
+		fatal("calloc");
+	if (listen_open(snap->conf, fds, &d) != 0) {
+		diag_summary(&d);
+		free(fds);
+		snapshot_release(snap);
+		return EXIT_CONFIG;
+	}
+	snapshot_publish(snap);
+	if (priv_drop(snap->conf) != 0) {
+		free(fds);
+		snapshot_shutdown();
+		return EXIT_CONFIG;
+	}
+	srv = http_server_start(snap->conf, fds, snap->conf->n_listeners);
+	free(fds);
+	if (srv == NULL) {
+		snapshot_shutdown();
+		return EXIT_CONFIG;
+	}
+	status_line(snap, "started", status, sizeof(status));
+	log_info("stsd %s ready: %s", PACKAGE_VERSION, status);
+	service_ready(status);
+
+	serve_loop(o->config, &signals);
+
+	service_stopping();
+	http_server_stop(srv, STOP_GRACE_SECONDS);
+	snapshot_shutdown();
+	tls_global_fini();
+	log_info("stopped");
+	return EXIT_OK;
+}
+
+/* --check, --print-policy and --print-dns build exactly what the server would
+ * serve, then report on it instead of serving. */
+static int report(const struct options *o)
+{
+	struct diag d = { 0 };
+	struct snapshot *snap;
+	int rc;
+
+	if (tls_global_init() != 0)
+		fatalx("cannot initialise TLS");
+	snap = snapshot_build(o->config, &d);
+	diag_summary(&d);
+	if (snap == NULL) {
+		tls_global_fini();
+		return EXIT_CONFIG;
+	}
+	switch (o->action) {
+	case ACTION_CHECK:
+		printf("configuration OK\n");
+		rc = EXIT_OK;
+		break;
+	case ACTION_PRINT_POLICY:
+		rc = print_policy(snap->conf, o->policy_domain);
+		break;
+	default:
+		rc = print_dns(snap->conf, o->domains, o->n_domains, o->dns_format);
+		break;
+	}
+	snapshot_release(snap);
+	tls_global_fini();
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+
+	if (parse_options(argc, argv, &o) != 0)
+		return EXIT_USAGE;
+	log_init(o.verbose);
+	return o.action == ACTION_SERVE ? serve(&o) : report(&o);
+}

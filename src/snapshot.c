@@ -1,0 +1,95 @@
+#include "config.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "conf.h"
+#include "http.h"
+#include "snapshot.h"
+#include "tls.h"
+
+/*
+ * The current snapshot. Readers take a reference under the lock, so that the
+ * pointer they read cannot be freed between reading it and counting it. The
+ * lock is taken once per connection, not per request, and is never held for
+ * more than a few instructions.
+ */
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *current;
+static uint64_t last_generation;
+
+static void snapshot_free(struct snapshot *s)
+{
+	/* Reverse order of construction: the site points into the conf. */
+	http_site_free(s->site);
+	tls_store_free(s->tls);
+	conf_free(s->conf);
+	free(s);
+}
+
+struct snapshot *snapshot_build(const char *path, struct diag *d)
+{
+	struct snapshot *s = calloc(1, sizeof(*s));
+
+	if (s == NULL) {
+		diag_error(d, NULL, "out of memory");
+		return NULL;
+	}
+	atomic_init(&s->refs, 1);
+	s->conf = conf_load(path, d);
+	if (s->conf != NULL && conf_has_tls(s->conf))
+		s->tls = tls_store_load(s->conf, d);
+	if (s->conf != NULL && d->errors == 0)
+		s->site = http_site_build(s->conf, d);
+	if (d->errors > 0 || s->conf == NULL || s->site == NULL ||
+	    (conf_has_tls(s->conf) && s->tls == NULL)) {
+		if (d->errors == 0)
+			diag_error(d, NULL, "out of memory");
+		snapshot_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void snapshot_publish(struct snapshot *s)
+{
+	struct snapshot *old;
+
+	pthread_mutex_lock(&current_lock);
+	s->generation = ++last_generation;
+	old = current;
+	current = s;
+	pthread_mutex_unlock(&current_lock);
+	snapshot_release(old);
+}
+
+struct snapshot *snapshot_acquire(void)
+{
+	struct snapshot *s;
+
+	pthread_mutex_lock(&current_lock);
+	s = current;
+	if (s != NULL)
+		atomic_fetch_add_explicit(&s->refs, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&current_lock);
+	return s;
+}
+
+void snapshot_release(struct snapshot *s)
+{
+	/* acq_rel: whoever frees must see every other holder's last use. */
+	if (s != NULL &&
+	    atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) == 1)
+		snapshot_free(s);
+}
+
+void snapshot_shutdown(void)
+{
+	struct snapshot *old;
+
+	pthread_mutex_lock(&current_lock);
+	old = current;
+	current = NULL;
+	pthread_mutex_unlock(&current_lock);
+	snapshot_release(old);
+}
