@@ -1,0 +1,149 @@
+# common.sh: shared helpers for stsd's shell tests (sourced, POSIX sh).
+#
+# Output is TAP: each check prints "ok N - ..." or "not ok N - ...";
+# t_done prints the plan. A test that cannot run here calls t_skip_all,
+# which prints "1..0 # SKIP why" and exits 77. Every process a test starts
+# is recorded by PID and killed by the EXIT trap; every file lives in $T.
+
+: "${STSD:=$top_builddir/stsd}"
+: "${top_srcdir:=.}"
+: "${top_builddir:=.}"
+# STSD_WRAPPER runs the daemon under a tool, e.g. "valgrind --error-exitcode=99 ...".
+: "${STSD_WRAPPER:=}"
+
+t_n=0
+t_failed=0
+t_pids=
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/stsd-test.XXXXXX")
+
+t_cleanup() {
+	for p in $t_pids; do
+		kill "$p" 2>/dev/null || :
+	done
+	for p in $t_pids; do
+		wait "$p" 2>/dev/null || :
+	done
+	[ -n "${T_KEEP:-}" ] || rm -rf "$T"
+}
+trap t_cleanup EXIT
+trap 'exit 99' INT TERM
+
+t_ok() {  # t_ok STATUS DESCRIPTION  (STATUS 0 = pass)
+	t_n=$((t_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $t_n - $2"
+	else
+		t_failed=$((t_failed + 1))
+		echo "not ok $t_n - $2"
+	fi
+}
+
+t_diag() { printf '%s\n' "$@" | sed 's/^/#   /'; }
+
+t_is() {  # t_is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then
+		t_ok 0 "$3"
+	else
+		t_ok 1 "$3"
+		t_diag "got:  $1" "want: $2"
+	fi
+}
+
+t_like() {  # t_like TEXT EXTENDED-REGEX DESCRIPTION
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		t_ok 0 "$3"
+	else
+		t_ok 1 "$3"
+		t_diag "text: $(printf '%s' "$1" | head -c 600)" "does not match: $2"
+	fi
+}
+
+t_unlike() {  # t_unlike TEXT EXTENDED-REGEX DESCRIPTION
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		t_ok 1 "$3"
+		t_diag "text: $(printf '%s' "$1" | head -c 600)" "matches: $2"
+	else
+		t_ok 0 "$3"
+	fi
+}
+
+t_files_equal() {  # t_files_equal GOT-FILE WANT-FILE DESCRIPTION
+	if cmp -s "$1" "$2"; then
+		t_ok 0 "$3"
+	else
+		t_ok 1 "$3"
+		diff -u "$2" "$1" | head -40 | sed 's/^/#   /'
+	fi
+}
+
+t_skip_all() { echo "1..0 # SKIP $*"; exit 77; }
+
+t_bail() { echo "Bail out! $*"; exit 99; }
+
+t_done() {
+	echo "1..$t_n"
+	[ "$t_failed" -eq 0 ]
+}
+
+t_need() {  # t_need COMMAND...: skip the whole test unless each exists
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || t_skip_all "$c is not installed"
+	done
+}
+
+# ---- the daemon ---------------------------------------------------------
+
+# wait_for COMMAND... : retries COMMAND every 50 ms for up to 15 s.
+wait_for() {
+	i=0
+	while ! "$@" >/dev/null 2>&1; do
+		i=$((i + 1))
+		[ $i -lt 300 ] || return 1
+		sleep 0.05
+	done
+}
+
+# stsd_start CONFIG [ARGS...]: starts the daemon with its log in $T/stsd.log
+# and waits until it has printed "ready". Sets STSD_PID, and HTTPS_PORT /
+# HTTP_PORT to the first listener of each kind (tests bind port 0).
+stsd_start() {
+	conf=$1
+	shift
+	: >"$T/stsd.log"
+	$STSD_WRAPPER "$STSD" -c "$conf" "$@" 2>>"$T/stsd.log" &
+	STSD_PID=$!
+	t_pids="$t_pids $STSD_PID"
+	wait_for stsd_ready
+	if ! grep -q " ready: " "$T/stsd.log" || ! kill -0 "$STSD_PID" 2>/dev/null; then
+		t_diag "stsd did not become ready; its log:"
+		sed 's/^/#   /' "$T/stsd.log"
+		return 1
+	fi
+	HTTPS_PORT=$(sed -n 's|.*listening on https://.*:\([0-9]*\)$|\1|p' "$T/stsd.log" | head -n1)
+	HTTP_PORT=$(sed -n 's|.*listening on http://.*:\([0-9]*\)$|\1|p' "$T/stsd.log" | head -n1)
+}
+
+stsd_ready() {
+	# An exited daemon will never become ready: stop waiting.
+	kill -0 "$STSD_PID" 2>/dev/null || return 0
+	grep -q " ready: " "$T/stsd.log"
+}
+
+# stsd_stop: SIGTERM, then waits for the exit; sets STSD_STATUS.
+stsd_stop() {
+	kill -TERM "$STSD_PID" 2>/dev/null || :
+	STSD_STATUS=0
+	wait "$STSD_PID" || STSD_STATUS=$?
+}
+
+# stsd_reload: SIGHUP, then waits for the reload to finish (either way).
+stsd_reload() {
+	n=$(grep -c -E "reload complete|reload failed" "$T/stsd.log")
+	kill -HUP "$STSD_PID"
+	wait_for stsd_reloaded "$n"
+}
+
+stsd_reloaded() {
+	[ "$(grep -c -E "reload complete|reload failed" "$T/stsd.log")" -gt "$1" ]
+}

@@ -1,0 +1,86 @@
+#!/bin/sh
+# The whole test suite, from a fresh clone on Debian 12:
+#   tests/run-all.sh
+# installs the build and test dependencies (sudo when not root), then builds
+# and runs `make check` three ways: a -Werror build, an ASan+UBSan build, and
+# the daemon tests again under valgrind memcheck; then `make distcheck`.
+# The last line is "N passed, N failed[, N skipped]"; the exit status is
+# non-zero when anything failed.
+#
+# STSD_QUICK=1 runs only the first build (for a fast local loop).
+set -u
+cd "$(dirname "$0")/.."
+src=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+contrib/deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0 skipped=0
+
+# count BUILDDIR: adds the TAP totals of that build's test-suite.log.
+count() {
+	log=$1/test-suite.log
+	if [ ! -f "$log" ]; then
+		failed=$((failed + 1))
+		return
+	fi
+	p=$(sed -n 's/^# PASS: *//p' "$log")
+	f=$(sed -n 's/^# FAIL: *//p' "$log")
+	e=$(sed -n 's/^# ERROR: *//p' "$log")
+	x=$(sed -n 's/^# XPASS: *//p' "$log")
+	s=$(sed -n 's/^# SKIP: *//p' "$log")
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0} + ${e:-0} + ${x:-0}))
+	skipped=$((skipped + ${s:-0}))
+}
+
+# step NAME COMMAND...: a build step that counts as one test.
+step() {
+	name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		echo "FAILED: $name"
+		failed=$((failed + 1))
+		return 1
+	fi
+}
+
+# suite DIR CONFIGURE-ARGS... : configure and build in DIR, run make check.
+suite() {
+	dir=$1
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	step "build $dir" sh -c "cd '$dir' && '$src/configure' -q $* && make -s -j$jobs" || return
+	echo "=== check $dir"
+	(cd "$dir" && make -s -j"$jobs" check) || true
+	count "$dir"
+}
+
+[ -x configure ] || step autoreconf autoreconf -fi
+
+suite build/werror --enable-werror
+if [ -z "${STSD_QUICK:-}" ]; then
+	suite build/sanitizers --enable-werror --enable-sanitizers
+	# The daemon under valgrind: only the tests that start stsd honour
+	# STSD_WRAPPER; unit tests are covered by the sanitizer build.
+	STSD_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite --track-fds=no"
+	export STSD_WRAPPER
+	suite build/valgrind --enable-werror
+	unset STSD_WRAPPER
+	step distcheck sh -c "cd build/werror && make -s -j$jobs distcheck >/dev/null"
+fi
+
+for d in build/*/; do
+	[ -f "$d/test-suite.log" ] || continue
+	grep -E '^(not ok|FAIL|ERROR)' "$d"/tests/*.log "$d"/tests/*/*.log 2>/dev/null | head -50
+done
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
