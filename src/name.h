@@ -25,8 +25,10 @@ enum name_flags {
 /*
  * Validates and normalises `in` (NUL-terminated, UTF-8). On success writes
  * the canonical form to `out` (NUL-terminated) and returns NULL. On failure
- * returns a short English message (static storage) saying what is wrong,
- * e.g. "label \"a_b\" contains '_'", suitable after "error: ".
+ * returns a short English message saying what is wrong, e.g.
+ * "label \"a_b\" contains '_'", suitable after "error: ", and sets out to "".
+ * The message is static or thread-local storage: valid until the next
+ * name_normalize() call in the same thread, so print or copy it at once.
  * Rejected: empty names and labels, labels over 63 octets, names over 253,
  * '-' at either end of a label, any character outside [A-Za-z0-9-] (after
  * IDNA conversion), IP address literals, ports, a single-label name, and a
@@ -39,10 +41,11 @@ const char *name_normalize(const char *in, char out[NAME_MAX_LEN + 1],
 /*
  * Maps a Host header value or an SNI name of `len` bytes (not necessarily
  * NUL-terminated) to the lookup key used by the routing tables: lowercase,
- * without ":port" (also "[v6]:port"), without one trailing dot. Writes a
- * NUL-terminated key to `out` and returns its length, or returns -1 when the
- * input cannot be a configured name (too long, empty, a byte outside
- * [A-Za-z0-9.-], a bad port). Never allocates.
+ * without ":port", without one trailing dot. Writes a NUL-terminated key to
+ * `out` and returns its length, or returns -1 when the input cannot be a
+ * configured name (too long, empty, an empty label, a byte outside
+ * [A-Za-z0-9.-], a bad port, or an IP literal in brackets such as
+ * "[::1]:443": no configured name is an address). Never allocates.
  */
 int name_host_key(const char *in, size_t len, char out[NAME_MAX_LEN + 1]);
 
