@@ -37,9 +37,20 @@ void tls_store_free(struct tls_store *s);
 size_t tls_store_count(const struct tls_store *s);
 
 /*
+ * The certificate file whose chain a client asking for `host` gets (exact
+ * SAN first, then "*." + parent), or NULL when no chain covers it. `host`
+ * is a lookup key as name_host_key() makes it. Points into `s`. For tests
+ * and status output.
+ */
+const char *tls_store_lookup(const struct tls_store *s, const char *host);
+
+/*
  * Prepares a freshly created server session before its handshake: remembers
- * `s` for tls_cert_callback (gnutls_session_set_ptr), enables session
- * tickets, offers ALPN "http/1.1" only (never h2). 0 or -1.
+ * `s` for tls_cert_callback (gnutls_db_set_ptr: libmicrohttpd owns the
+ * session pointer), refuses unknown SNI names with an unrecognized_name
+ * alert, enables session tickets, offers ALPN "http/1.1" only (never h2;
+ * start libmicrohttpd with MHD_OPTION_TLS_NO_ALPN). `s` must outlive the
+ * session. 0 or -1.
  */
 int tls_session_setup(const struct tls_store *s, gnutls_session_t session);
 
