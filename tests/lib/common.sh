@@ -147,3 +147,73 @@ stsd_reload() {
 stsd_reloaded() {
 	[ "$(grep -c -E "reload complete|reload failed" "$T/stsd.log")" -gt "$1" ]
 }
+
+# ---- helpers for the integration tests (tests/integration/) ---------------
+
+# t_skip DESCRIPTION REASON: one check that cannot run here ("ok N # skip").
+t_skip() {
+	t_n=$((t_n + 1))
+	echo "ok $t_n - $1 # skip $2"
+}
+
+# free_port: prints a TCP port on 127.0.0.1 that was free a moment ago (for
+# programs that cannot bind port 0 and report it, e.g. nginx or
+# systemd-socket-activate).
+free_port() {
+	python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# raw_http ADDR PORT <REQUEST >RESPONSE: sends the bytes of stdin as they are
+# over one TCP connection (ADDR "unix" and PORT a path: a unix socket), then
+# copies everything the server sends to stdout until it closes the
+# connection, or sends nothing for 5 s. For requests curl will not make
+# (hostile Host, bodies on GET, HEAD without a body reader).
+raw_http() {
+	python3 -c 'import socket, sys
+addr, port = sys.argv[1], sys.argv[2]
+if addr == "unix":
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(port)
+else:
+    s = socket.create_connection((addr, int(port)), timeout=10)
+s.settimeout(5)
+s.sendall(sys.stdin.buffer.read())
+out = sys.stdout.buffer
+try:
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        out.write(b)
+except (socket.timeout, ConnectionResetError):
+    pass
+out.flush()' "$@"
+}
+
+# http_get NAME CURL-ARGS...: one curl request; the body goes to $T/NAME.body,
+# the response head (CRs removed) to $T/NAME.head; prints the status code
+# ("000" when curl failed: then $T/NAME.err says why).
+http_get() {
+	_hg_name=$1
+	shift
+	: >"$T/$_hg_name.raw"
+	curl -sS --max-time 20 -o "$T/$_hg_name.body" -D "$T/$_hg_name.raw" \
+		-w '%{http_code}' "$@" 2>"$T/$_hg_name.err"
+	tr -d '\r' <"$T/$_hg_name.raw" >"$T/$_hg_name.head"
+}
+
+# hdr NAME FIELD: the value(s) of header FIELD (any case) in $T/NAME.head.
+hdr() {
+	awk -v f="$2" 'BEGIN { f = tolower(f) }
+	{
+		i = index($0, ":")
+		if (i > 1 && tolower(substr($0, 1, i - 1)) == f) {
+			v = substr($0, i + 1)
+			sub(/^[ \t]+/, "", v)
+			print v
+		}
+	}' "$T/$1.head"
+}
