@@ -23,7 +23,17 @@ static void diag_emit(struct diag *d, enum log_level level, const char *what,
                       const struct loc *at, const char *fmt, va_list ap)
 {
 	char where[512], msg[1536];
+	unsigned printed = d->errors + d->warnings;   /* this one included */
 
+	if (printed > DIAG_MAX_PRINTED) {
+		if (printed == DIAG_MAX_PRINTED + 1) {
+			if (d->out != NULL)
+				fprintf(d->out, "stsd: too many problems; the rest are counted, not printed\n");
+			else
+				log_msg(LOG_LEVEL_ERR, "stsd: too many problems; the rest are counted, not printed");
+		}
+		return;
+	}
 	diag_format_loc(where, sizeof(where), at);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (d->out != NULL)

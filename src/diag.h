@@ -29,6 +29,10 @@ struct diag {
 	unsigned warnings;
 };
 
+/* Past this many lines (a config with a million bad values, an alias bomb),
+ * problems are still counted but no longer printed. */
+#define DIAG_MAX_PRINTED 1000
+
 void diag_error(struct diag *d, const struct loc *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void diag_warning(struct diag *d, const struct loc *at, const char *fmt, ...)

@@ -254,6 +254,32 @@ static const char *check_numeric(const char *name, size_t len)
 }
 
 /*
+ * An A-label ("xn--...", ASCII, lowercase) must decode, and what it decodes
+ * to must be a valid IDNA2008 label. The mapping that idna_label() applies
+ * (UTS #46) lets through symbols that IDNA2008 disallows ("mail\u2603"), and
+ * an "xn--" label written by hand may not decode at all: senders would then
+ * see a name that no MX can ever match.
+ */
+static const char *check_a_label(const char *label, size_t len)
+{
+	gnutls_datum_t u = { NULL, 0 }, back = { NULL, 0 };
+	bool ok;
+
+	if (len < 4 || memcmp(label, "xn--", 4) != 0)
+		return NULL;
+	ok = gnutls_idna_reverse_map(label, (unsigned)len, &u, 0) == 0 &&
+	     gnutls_idna_map((const char *)u.data, u.size, &back,
+			     GNUTLS_IDNA_FORCE_2008) == 0 &&
+	     back.size == len && memcmp(back.data, label, len) == 0;
+	gnutls_free(u.data);
+	gnutls_free(back.data);
+	if (!ok)
+		return label_msg("label ", label, len,
+				 " is not a valid IDNA2008 A-label");
+	return NULL;
+}
+
+/*
  * Appends one label of the input to `out` at *o, converting it and checking
  * it. `index` is its position (0 is the leftmost).
  */
@@ -295,6 +321,8 @@ static const char *append_label(const char *label, size_t len, unsigned index,
 	for (i = 0; i < len; i++)
 		out[*o + i] = ascii_lower(label[i]);
 	err = check_ldh_label(out + *o, len);
+	if (err == NULL)
+		err = check_a_label(out + *o, len);
 	*o += len;
 	return err;
 }

@@ -37,6 +37,21 @@ t_is "$rc" 1 "--check on a missing file exits 1"
 t_like "$(cat "$T/err")" "^tests/golden/does-not-exist.yaml: error: .*No such file" \
 	"a missing file is reported with its name"
 
+# A flood of problems is counted in full but printed only up to a limit.
+{
+	echo "domains:"
+	i=0
+	while [ $i -lt 1200 ]; do
+		echo "  d$i.example.com: {mode: bad, max_age: 604800, mx: mx.example.com}"
+		i=$((i + 1))
+	done
+} >"$T/flood.yaml"
+"$STSD" --check -c "$T/flood.yaml" >/dev/null 2>"$T/err"; rc=$?
+t_is "$rc" 1 "a configuration with 1200 errors exits 1"
+t_is "$(grep -c ': error: unknown mode' "$T/err")" 1000 "the first 1000 problems are printed"
+t_like "$(cat "$T/err")" "too many problems; the rest are counted" "then one line says the rest are not"
+t_is "$(tail -n 1 "$T/err")" "1200 errors, 0 warnings" "and the summary counts them all"
+
 # --print-policy: the exact served bytes.
 for d in example.com example.org example.net; do
 	"$STSD" --print-policy "$d" -c "$conf" >"$T/$d.txt"; rc=$?

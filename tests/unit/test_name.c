@@ -198,6 +198,15 @@ static void test_idna(void)
 	norm_ok("*.bücher.example", NAME_ALLOW_WILDCARD,
 		"*.xn--bcher-kva.example");
 	norm_ok("mx.例え.jp", 0, "mx.xn--r8jz45g.jp");
+	/* A-labels must decode to valid IDNA2008 labels, whether written by
+	 * hand or produced by the (more permissive) UTS #46 mapping. */
+	norm_ok("XN--BCHER-KVA.example", 0, "xn--bcher-kva.example");
+	norm_err("xn--zz.example", 0,
+		 "label \"xn--zz\" is not a valid IDNA2008 A-label");
+	norm_err("xn--n3h.example", 0,
+		 "label \"xn--n3h\" is not a valid IDNA2008 A-label");
+	norm_err("mail\xe2\x98\x83.example", 0,
+		 "label \"xn--mail-8g3b\" is not a valid IDNA2008 A-label");
 	/* The IDNA mapping would silently drop '_' and '*': refuse instead. */
 	norm_err("mx_ü.example", 0, "label \"mx_ü\" contains '_' " ALLOWED);
 	norm_err("*ü.example", NAME_ALLOW_WILDCARD, WILDCARD_PLACE);
