@@ -7,6 +7,10 @@
  * short error answers. The request path only looks things up: no allocation
  * of its own, no file I/O, no DNS.
  *
+ * What needs no libmicrohttpd lives in pure modules with their own tests:
+ * template.c (the index page), forward.c (trusted proxies and which host a
+ * request is for) and accesslog.c (the log line).
+ *
  * libmicrohttpd 0.9.75 facts this file relies on (read in its source):
  *  - Queueing a response in the first call of the access handler marks the
  *    request "discarded": MHD sends "Connection: close" and closes after the
@@ -43,13 +47,14 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <microhttpd.h>
 
+#include "accesslog.h"
 #include "conf.h"
+#include "forward.h"
 #include "hostmap.h"
 #include "http.h"
 #include "listen.h"
@@ -57,20 +62,10 @@
 #include "name.h"
 #include "policy.h"
 #include "snapshot.h"
+#include "template.h"
 #include "tls.h"
 
-#define POLICY_PATH "/.well-known/mta-sts.txt"
-#define INDEX_TEMPLATE_MAX (1024 * 1024)    /* bytes; a page, not a site */
 #define STOP_POLL_NS 20000000L              /* 20 ms */
-
-/*
- * The built-in index page template: www/index.html, turned into a C string
- * at build time (see Makefile.am), so that the installed example and the
- * built-in default cannot drift apart.
- */
-static const char default_index_template[] =
-#include "index_html.h"
-;
 
 /* ------------------------------------------------------------------------
  * http_site: the prebuilt answers of one configuration
@@ -107,269 +102,6 @@ struct http_site {
 	int log_fd;                 /* access log, or -1 */
 	bool log_fd_owned;          /* false for stderr */
 };
-
-/* A growable byte buffer, for building index pages at load time. */
-struct buf {
-	char *p;
-	size_t len, cap;
-	bool failed;                /* an allocation failed; p is unchanged */
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-	if (b->failed)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 1024;
-		char *p;
-
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		p = realloc(b->p, cap);
-		if (p == NULL) {
-			b->failed = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void buf_adds(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
-}
-
-/* Appends `s` escaped for HTML text and attribute values. With `drop_cr`,
- * carriage returns are left out (the policy's CRLF reads as LF in <pre>). */
-static void buf_add_html(struct buf *b, const char *s, size_t n, bool drop_cr)
-{
-	size_t i, start = 0;
-
-	for (i = 0; i < n; i++) {
-		const char *rep;
-
-		switch (s[i]) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		case '\r': rep = drop_cr ? "" : NULL; break;
-		default: rep = NULL; break;
-		}
-		if (rep == NULL)
-			continue;
-		buf_add(b, s + start, i - start);
-		buf_adds(b, rep);
-		start = i + 1;
-	}
-	buf_add(b, s + start, n - start);
-}
-
-enum placeholder {
-	PH_DOMAIN,
-	PH_POLICY_HOST,
-	PH_POLICY_URL,
-	PH_MODE,
-	PH_MAX_AGE,
-	PH_MX,
-	PH_ID,
-	PH_POLICY,
-	N_PLACEHOLDERS
-};
-
-static const char *const placeholder_names[N_PLACEHOLDERS] = {
-	[PH_DOMAIN] = "domain",
-	[PH_POLICY_HOST] = "policy_host",
-	[PH_POLICY_URL] = "policy_url",
-	[PH_MODE] = "mode",
-	[PH_MAX_AGE] = "max_age",
-	[PH_MX] = "mx",
-	[PH_ID] = "id",
-	[PH_POLICY] = "policy",
-};
-
-static bool is_placeholder_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || ch == '_';
-}
-
-/*
- * Finds the next "{{name}}" (name: [a-z_]+) at or after `from`. Returns a
- * pointer to its "{{" and sets *name / *name_len, or NULL. Any other "{{" is
- * text.
- */
-static const char *next_placeholder(const char *from, const char **name,
-                                    size_t *name_len)
-{
-	const char *p = from;
-
-	while ((p = strstr(p, "{{")) != NULL) {
-		const char *q = p + 2;
-
-		while (is_placeholder_char(*q))
-			q++;
-		if (q > p + 2 && q[0] == '}' && q[1] == '}') {
-			*name = p + 2;
-			*name_len = (size_t)(q - (p + 2));
-			return p;
-		}
-		p++;
-	}
-	return NULL;
-}
-
-static int placeholder_lookup(const char *name, size_t len)
-{
-	for (int i = 0; i < N_PLACEHOLDERS; i++)
-		if (strlen(placeholder_names[i]) == len &&
-		    memcmp(placeholder_names[i], name, len) == 0)
-			return i;
-	return -1;
-}
-
-/* Reports every unknown placeholder of `tpl` (once per occurrence, with its
- * line in the template). Returns the number found. */
-static unsigned template_check(const char *tpl, const char *file,
-                               const struct loc *at, struct diag *d)
-{
-	const char *p = tpl, *name;
-	size_t len;
-	unsigned bad = 0;
-
-	while ((p = next_placeholder(p, &name, &len)) != NULL) {
-		if (placeholder_lookup(name, len) < 0) {
-			unsigned line = 1;
-
-			for (const char *q = tpl; q < p; q++)
-				line += *q == '\n';
-			diag_error(d, at, "index template %s, line %u: unknown "
-			           "placeholder {{%.*s}} (known: domain, "
-			           "policy_host, policy_url, mode, max_age, mx, id, "
-			           "policy)", file, line, (int)len, name);
-			bad++;
-		}
-		p = name + len + 2;
-	}
-	return bad;
-}
-
-static void render_value(struct buf *b, int ph, const struct policy *pol)
-{
-	char num[16];
-
-	switch (ph) {
-	case PH_DOMAIN:
-		buf_add_html(b, pol->domain, strlen(pol->domain), false);
-		break;
-	case PH_POLICY_HOST:
-		buf_adds(b, "mta-sts.");
-		buf_add_html(b, pol->domain, strlen(pol->domain), false);
-		break;
-	case PH_POLICY_URL:
-		buf_adds(b, "https://mta-sts.");
-		buf_add_html(b, pol->domain, strlen(pol->domain), false);
-		buf_adds(b, POLICY_PATH);
-		break;
-	case PH_MODE:
-		buf_adds(b, policy_mode_name(pol->mode));
-		break;
-	case PH_MAX_AGE:
-		snprintf(num, sizeof(num), "%lu", (unsigned long)pol->max_age);
-		buf_adds(b, num);
-		break;
-	case PH_MX:
-		for (size_t i = 0; i < pol->n_mx; i++) {
-			if (i > 0)
-				buf_adds(b, ", ");
-			buf_add_html(b, pol->mx[i], strlen(pol->mx[i]), false);
-		}
-		break;
-	case PH_ID:
-		buf_add_html(b, pol->id, strlen(pol->id), false);
-		break;
-	case PH_POLICY:
-		buf_add_html(b, pol->body, pol->body_len, true);
-		break;
-	default:
-		break;
-	}
-}
-
-/* The index page of one domain. `tpl` has been checked. Caller frees. */
-static char *template_render(const char *tpl, const struct policy *pol,
-                             size_t *len)
-{
-	struct buf b = { 0 };
-	const char *p = tpl, *ph, *name;
-	size_t name_len;
-
-	while ((ph = next_placeholder(p, &name, &name_len)) != NULL) {
-		buf_add(&b, p, (size_t)(ph - p));
-		render_value(&b, placeholder_lookup(name, name_len), pol);
-		p = name + name_len + 2;
-	}
-	buf_adds(&b, p);
-	if (b.failed || b.p == NULL) {
-		free(b.p);
-		return NULL;
-	}
-	*len = b.len;
-	return b.p;
-}
-
-/* Reads the operator's template file. Caller frees. NULL after reporting. */
-static char *template_read(const char *path, const struct loc *at,
-                           struct diag *d)
-{
-	struct buf b = { 0 };
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "re");
-
-	if (f == NULL) {
-		diag_error(d, at, "cannot open index template %s: %s", path,
-		           strerror(errno));
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		buf_add(&b, chunk, n);
-		if (b.len > INDEX_TEMPLATE_MAX)
-			break;
-	}
-	if (ferror(f)) {
-		diag_error(d, at, "cannot read index template %s: %s", path,
-		           strerror(errno));
-		goto fail;
-	}
-	if (b.len > INDEX_TEMPLATE_MAX) {
-		diag_error(d, at, "index template %s is larger than %d bytes",
-		           path, INDEX_TEMPLATE_MAX);
-		goto fail;
-	}
-	if (b.failed) {
-		diag_error(d, at, "out of memory reading index template %s", path);
-		goto fail;
-	}
-	if (memchr(b.p ? b.p : "", '\0', b.len) != NULL) {
-		diag_error(d, at, "index template %s contains a NUL byte", path);
-		goto fail;
-	}
-	fclose(f);
-	if (b.p == NULL)
-		b.p = strdup("");
-	if (b.p == NULL)
-		diag_error(d, at, "out of memory");
-	return b.p;
-fail:
-	fclose(f);
-	free(b.p);
-	return NULL;
-}
 
 /* Adds headers (name, value pairs, NULL-terminated) to `r`. 0 or -1. */
 static int add_headers(struct MHD_Response *r, const char *const *hv)
@@ -522,7 +254,7 @@ struct http_site *http_site_build(const struct conf *c, struct diag *d)
 				goto fail;
 			tpl = own_tpl;
 		} else {
-			tpl = default_index_template;
+			tpl = template_builtin;
 		}
 		if (template_check(tpl, c->index_template ? c->index_template :
 		                   "(built-in)", &c->index_template_loc, d) > 0)
@@ -635,72 +367,6 @@ struct http_conn {
 
 /* --- peer address and trusted proxies --- */
 
-/* Points *bytes at the peer's address bytes and returns AF_INET (4 bytes,
- * also for IPv4-mapped IPv6) or AF_INET6 (16 bytes); 0 for anything else. */
-static int addr_bytes(const struct sockaddr *sa, const unsigned char **bytes)
-{
-	if (sa == NULL)
-		return 0;
-	if (sa->sa_family == AF_INET) {
-		*bytes = (const unsigned char *)
-			&((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-		return AF_INET;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct in6_addr *a6 =
-			&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-
-		if (IN6_IS_ADDR_V4MAPPED(a6)) {
-			*bytes = a6->s6_addr + 12;
-			return AF_INET;
-		}
-		*bytes = a6->s6_addr;
-		return AF_INET6;
-	}
-	return 0;
-}
-
-static bool prefix_match(const unsigned char *a, const unsigned char *net,
-                         unsigned bits)
-{
-	unsigned whole = bits / 8, rest = bits % 8;
-
-	if (memcmp(a, net, whole) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((a[whole] ^ net[whole]) & (0xff << (8 - rest)) & 0xff) == 0;
-}
-
-static bool peer_is_proxy(const struct conf *c, const struct sockaddr *sa)
-{
-	const unsigned char *peer, *net;
-	int fam = addr_bytes(sa, &peer);
-
-	if (fam == 0)
-		return false;
-	for (size_t i = 0; i < c->n_proxies; i++) {
-		const struct conf_proxy *p = &c->proxies[i];
-		unsigned max = fam == AF_INET ? 32 : 128;
-
-		if (addr_bytes((const struct sockaddr *)&p->addr, &net) != fam)
-			continue;
-		if (prefix_match(peer, net, p->prefix > max ? max : p->prefix))
-			return true;
-	}
-	return false;
-}
-
-static void peer_format(const struct sockaddr *sa, char *out, size_t len)
-{
-	const unsigned char *bytes;
-	int fam = addr_bytes(sa, &bytes);
-
-	if (fam == 0 || inet_ntop(fam, bytes, out, (socklen_t)len) == NULL)
-		snprintf(out, len, "%s", sa && sa->sa_family == AF_UNIX ?
-		         "unix" : "-");
-}
-
 /* --- request headers --- */
 
 /* What one pass over the request headers collects. */
@@ -767,94 +433,6 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
-static bool is_ows(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-/* Trims optional whitespace around [*s, *s + *len). */
-static void trim(const char **s, size_t *len)
-{
-	while (*len > 0 && is_ows((*s)[0])) {
-		(*s)++;
-		(*len)--;
-	}
-	while (*len > 0 && is_ows((*s)[*len - 1]))
-		(*len)--;
-}
-
-/* X-Forwarded-Host: the first value (the one the client sent to the first
- * proxy). */
-static bool xfh_host(const char *v, size_t len, const char **host,
-                     size_t *host_len)
-{
-	const char *comma = memchr(v, ',', len);
-
-	if (comma != NULL)
-		len = (size_t)(comma - v);
-	trim(&v, &len);
-	*host = v;
-	*host_len = len;
-	return len > 0;
-}
-
-/* Forwarded (RFC 7239): the host= parameter of the first element. A quoted
- * value loses its quotes; one with escapes cannot be a host name anyway. */
-static bool forwarded_host(const char *v, size_t len, const char **host,
-                           size_t *host_len)
-{
-	const char *comma = memchr(v, ',', len);
-	const char *end;
-
-	if (comma != NULL)
-		len = (size_t)(comma - v);
-	end = v + len;
-	while (v < end) {
-		const char *semi = memchr(v, ';', (size_t)(end - v));
-		const char *pair = v;
-		size_t pair_len = (size_t)((semi ? semi : end) - v);
-
-		v = semi ? semi + 1 : end;
-		trim(&pair, &pair_len);
-		if (pair_len < 5 || strncasecmp(pair, "host=", 5) != 0)
-			continue;
-		pair += 5;
-		pair_len -= 5;
-		if (pair_len >= 2 && pair[0] == '"' && pair[pair_len - 1] == '"') {
-			pair++;
-			pair_len -= 2;
-		}
-		*host = pair;
-		*host_len = pair_len;
-		return pair_len > 0;
-	}
-	return false;
-}
-
-/*
- * An absolute-form request target ("GET http://host/path", RFC 7230 5.3.2):
- * the authority replaces Host (RFC 7230 5.4) and *path moves to the path.
- */
-static bool absolute_form(const char **path, const char **host,
-                          size_t *host_len)
-{
-	const char *u = *path, *slash;
-	size_t skip;
-
-	if (strncasecmp(u, "http://", 7) == 0)
-		skip = 7;
-	else if (strncasecmp(u, "https://", 8) == 0)
-		skip = 8;
-	else
-		return false;
-	u += skip;
-	slash = strchr(u, '/');
-	*host = u;
-	*host_len = slash ? (size_t)(slash - u) : strlen(u);
-	*path = slash ? slash : "/";
-	return true;
-}
-
 /*
  * Decides the answer to the request whose headers have just been received
  * (first handler call) and records it in c->req. Returns true when the answer
@@ -869,8 +447,8 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 	struct http_req *r = &c->req;
 	struct req_headers h;
 	const struct http_route *route = NULL;
-	const char *path = url, *host, *fh;
-	size_t host_len, fh_len;
+	struct forward_in in;
+	struct forward_out to;
 	char key[NAME_MAX_LEN + 1];
 	bool get;
 	int n;
@@ -889,19 +467,15 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 	MHD_get_connection_values_n(mc, MHD_HEADER_KIND, scan_header, &h);
 	r->ua = h.ua;
 	r->ua_len = h.ua_len;
-	host = h.host;
-	host_len = h.host_len;
-	if (absolute_form(&path, &host, &host_len))
-		h.n_host = 1;
-	if (c->trusted &&
-	    ((h.xfh && xfh_host(h.xfh, h.xfh_len, &fh, &fh_len)) ||
-	     (h.fwd && forwarded_host(h.fwd, h.fwd_len, &fh, &fh_len)))) {
-		host = fh;
-		host_len = fh_len;
-		h.n_host = 1;
-	}
-	r->host = host;
-	r->host_len = host_len;
+	in = (struct forward_in){
+		.target = url,
+		.host = h.host, .host_len = h.host_len, .n_host = h.n_host,
+		.xfh = h.xfh, .xfh_len = h.xfh_len,
+		.fwd = h.fwd, .fwd_len = h.fwd_len,
+	};
+	forward_choose(&in, c->trusted, &to);
+	r->host = to.host;
+	r->host_len = to.host_len;
 
 	if (h.bytes > conf->max_header_bytes) {
 		r->answer = &site->fixed[ANSWER_431];
@@ -909,16 +483,17 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 	}
 	/* Framing that two parsers could read differently, or no host. */
 	if (h.n_content_length > 1 || (h.chunked && h.n_content_length > 0) ||
-	    h.n_host != 1 || host == NULL) {
+	    !to.unique) {
 		r->answer = &site->fixed[ANSWER_400];
 		return true;
 	}
-	n = name_host_key(host, host_len, key);
+	n = name_host_key(to.host, to.host_len, key);
 	if (n >= 0)
 		route = hostmap_get(site->hosts, key, (size_t)n);
-	if (route != NULL && strcmp(path, POLICY_PATH) == 0)
+	if (route != NULL && strcmp(to.path, POLICY_WELL_KNOWN_PATH) == 0)
 		r->answer = &route->policy;
-	else if (route != NULL && strcmp(path, "/") == 0 && route->index.resp)
+	else if (route != NULL && strcmp(to.path, "/") == 0 &&
+	         route->index.resp)
 		r->answer = &route->index;
 	else
 		r->answer = &site->fixed[ANSWER_404];
@@ -931,131 +506,35 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 
 /* --- access log --- */
 
-/* A fixed line buffer; appends truncate silently, keeping room for '\n'. */
-struct line {
-	char p[1024];
-	size_t len;
-};
-
-static void line_add(struct line *l, const char *s, size_t n)
-{
-	size_t room = sizeof(l->p) - 1 - l->len;
-
-	if (n > room)
-		n = room;
-	memcpy(l->p + l->len, s, n);
-	l->len += n;
-}
-
-static void line_adds(struct line *l, const char *s)
-{
-	line_add(l, s, strlen(s));
-}
-
-__attribute__((format(printf, 2, 3)))
-static void line_addf(struct line *l, const char *fmt, ...)
-{
-	char tmp[128];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		line_add(l, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
-}
-
-/* Client-supplied bytes: at most `max` of them, anything but printable
- * ASCII, '"' and '\\' written as \xNN; "-" for none. */
-static void line_add_client(struct line *l, const char *s, size_t n, size_t max)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	if (s == NULL) {
-		line_adds(l, "-");
-		return;
-	}
-	for (size_t i = 0; i < n && i < max; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch >= 0x20 && ch <= 0x7e && ch != '"' && ch != '\\') {
-			line_add(l, (const char *)&ch, 1);
-		} else {
-			char esc[4] = { '\\', 'x', hex[ch >> 4], hex[ch & 15] };
-
-			line_add(l, esc, 4);
-		}
-	}
-	if (n > max)
-		line_adds(l, "...");
-}
-
-/* "2026-11-29T15:04:05Z" without gmtime_r (which takes glibc's tz lock). */
-static void line_add_utc(struct line *l, time_t t)
-{
-	long long days = (long long)t / 86400, secs = (long long)t % 86400;
-	long long era, doe, yoe, doy, mp, y, m, d;
-
-	if (secs < 0) {
-		secs += 86400;
-		days--;
-	}
-	/* Howard Hinnant's civil_from_days. */
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = days - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	y = yoe + era * 400;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d = doy - (153 * mp + 2) / 5 + 1;
-	m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	line_addf(l, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", y, m, d,
-	          secs / 3600, secs / 60 % 60, secs % 60);
-}
-
 static void access_log(const struct http_conn *c)
 {
 	const struct http_req *r = &c->req;
 	int fd = c->snap->site->log_fd;
 	struct timespec now, wall;
-	struct line l;
 	char sni[NAME_MAX_LEN + 2];
 	size_t sni_len = 0;
-	long long us;
+	struct accesslog_entry e;
 
 	if (fd < 0 || r->answer == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	clock_gettime(CLOCK_REALTIME, &wall);
-	us = (long long)(now.tv_sec - r->start.tv_sec) * 1000000 +
-	     (now.tv_nsec - r->start.tv_nsec) / 1000;
 	if (c->tls != NULL)
 		sni_len = tls_session_sni(c->tls, sni, sizeof(sni));
-
-	l.len = 0;
-	line_add_utc(&l, wall.tv_sec);
-	line_adds(&l, " ");
-	line_adds(&l, c->peer);
-	line_adds(&l, " host=");
-	line_add_client(&l, r->host, r->host_len, 128);
-	line_adds(&l, " sni=");
-	line_add_client(&l, sni_len ? sni : NULL, sni_len, 128);
-	line_adds(&l, " \"");
-	line_add_client(&l, r->method, strlen(r->method), 16);
-	line_adds(&l, " ");
-	line_add_client(&l, r->url, strlen(r->url), 256);
-	line_addf(&l, "\" %u %zu %lld.%03lldms \"", r->answer->status,
-	          r->head ? (size_t)0 : r->answer->len, us / 1000, us % 1000);
-	line_add_client(&l, r->ua, r->ua_len, 256);
-	line_adds(&l, "\"");
-	l.p[l.len++] = '\n';
-	/* One write: lines from several threads never interleave (O_APPEND). */
-	if (write(fd, l.p, l.len) < 0) {
-		/* Nothing sensible to do per request; the log is best effort. */
-	}
+	e = (struct accesslog_entry){
+		.when = wall.tv_sec,
+		.peer = c->peer,
+		.host = r->host, .host_len = r->host_len,
+		.sni = sni_len ? sni : NULL, .sni_len = sni_len,
+		.method = r->method,
+		.target = r->url,
+		.status = r->answer->status,
+		.body_len = r->head ? 0 : r->answer->len,
+		.duration_us = (long long)(now.tv_sec - r->start.tv_sec) * 1000000 +
+		               (now.tv_nsec - r->start.tv_nsec) / 1000,
+		.ua = r->ua, .ua_len = r->ua_len,
+	};
+	accesslog_write(fd, &e);
 }
 
 /* --- libmicrohttpd callbacks --- */
@@ -1078,9 +557,12 @@ static struct http_conn *conn_open(struct http_listener *l,
 	if (c->snap == NULL)
 		goto fail;
 	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	peer_format(ci ? ci->client_addr : NULL, c->peer, sizeof(c->peer));
+	forward_peer_format(ci ? ci->client_addr : NULL, c->peer,
+	                    sizeof(c->peer));
 	c->trusted = l->kind == LISTEN_UNIX ||
-	             (ci && peer_is_proxy(c->snap->conf, ci->client_addr));
+	             (ci && forward_peer_trusted(c->snap->conf->proxies,
+	                                         c->snap->conf->n_proxies,
+	                                         ci->client_addr));
 	if (session != NULL) {
 		if (c->snap->tls == NULL ||
 		    tls_session_setup(c->snap->tls, session) != 0) {
