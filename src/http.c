@@ -341,7 +341,7 @@ struct http_server {
 	struct http_listener *listeners;
 	size_t n_listeners;
 	atomic_bool stopping;       /* answer, then close: connections drain */
-	atomic_uint in_flight;      /* requests between handler and completion */
+	atomic_uint in_flight;      /* requests from request line to completion */
 };
 
 /* The request in progress on a connection (HTTP/1.1 has one at a time). The
@@ -599,6 +599,24 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 	}
 }
 
+/*
+ * MHD calls this as soon as a request line is in, before the headers: from
+ * here on the request is in flight, so a stop waits for a client that is
+ * still sending its headers. Its return value becomes the request's
+ * req_cls; MHD then always ends the request with on_completed().
+ */
+static void *on_request_line(void *cls, const char *uri,
+                             struct MHD_Connection *mc)
+{
+	struct http_listener *l = cls;
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	(void)uri;
+	atomic_fetch_add(&l->srv->in_flight, 1);
+	return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
                                   const char *url, const char *method,
                                   const char *version, const char *upload_data,
@@ -610,16 +628,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 
 	(void)version;
 	(void)upload_data;
-	if (c == NULL) {
-		/* First call: headers are in. */
-		const union MHD_ConnectionInfo *ci =
-			MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-
-		c = ci ? ci->socket_context : NULL;
-		if (c == NULL)
-			return MHD_NO;  /* conn_open failed: just close */
-		*req_cls = c;
-		atomic_fetch_add(&l->srv->in_flight, 1);
+	if (c == NULL)
+		return MHD_NO;  /* conn_open failed: just close */
+	if (c->req.answer == NULL) {
+		/* First call: the headers are in. */
 		close_now = request_route(c, mc, url, method);
 		if (!close_now && !atomic_load(&l->srv->stopping))
 			return MHD_YES; /* answer on the next call: keep-alive */
@@ -641,12 +653,13 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 
 	(void)mc;
 	(void)toe;
-	if (c == NULL)
-		return;
+	/* One call per on_request_line(), whatever became of the request. */
+	atomic_fetch_sub(&l->srv->in_flight, 1);
+	*req_cls = NULL;
+	if (c == NULL || c->req.answer == NULL)
+		return;     /* never routed (e.g. the client left mid-headers) */
 	access_log(c);
 	memset(&c->req, 0, sizeof(c->req));
-	*req_cls = NULL;
-	atomic_fetch_sub(&l->srv->in_flight, 1);
 }
 
 /* The path exactly as sent: no %HH decoding (see the top of this file). */
@@ -719,6 +732,7 @@ static int listener_start(struct http_listener *l, const struct conf *c,
 		MHD_OPTION_STRICT_FOR_CLIENT, 1,
 		MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, l,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, l,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
 		MHD_OPTION_ARRAY, l->kind == LISTEN_HTTPS ? tls_options : no_options,
 		MHD_OPTION_END);
