@@ -80,6 +80,24 @@ else
 	wait "$STSD_PID" || rc=$?
 	t_is "$rc" 1 "a passed socket matching no listener: exit 1"
 	t_like "$(cat "$T/stsd.log")" "127\\.0\\.0\\.1:$port.*matches no listener" "and the log says which socket"
+
+	# contrib/systemd/stsd.service runs stsd with PrivateNetwork=yes and
+	# RestrictAddressFamilies=AF_UNIX: it must serve from a passed socket
+	# while it has no network of its own. unshare --net execs stsd in the
+	# same process, after the activator made the socket.
+	if [ $is_root = yes ] && unshare --net true 2>/dev/null; then
+		saved_wrapper=$STSD_WRAPPER
+		STSD_WRAPPER="unshare --net $STSD_WRAPPER"
+		activate "$port" "$T/act.yaml"
+		STSD_WRAPPER=$saved_wrapper
+		wait_for stsd_ready
+		wait "$FIRST_PID"
+		t_is "$(cat "$T/first.code")" 200 "socket-activated stsd in a private network namespace serves the passed socket"
+		t_files_equal "$T/first.body" "$T/want" "and the body is the policy"
+		stsd_stop
+	else
+		t_skip "private network namespace" "needs root and unshare --net"
+	fi
 fi
 
 # --- sd_notify -----------------------------------------------------------------
