@@ -119,7 +119,11 @@ static int grow(struct hostmap *m)
 
 int hostmap_put(struct hostmap *m, const char *key, void *value)
 {
-	size_t len = strlen(key);
+	return hostmap_put_n(m, key, strlen(key), value);
+}
+
+int hostmap_put_n(struct hostmap *m, const char *key, size_t len, void *value)
+{
 	uint64_t hash = hash_bytes(key, len);
 	struct hostmap_slot *s;
 

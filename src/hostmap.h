@@ -1,5 +1,6 @@
 /*
- * hostmap: an immutable-after-build hash table from host names to pointers
+ * hostmap: an immutable-after-build hash table from host names (or any byte
+ * strings) to pointers
  * (pure). Built once at load time; lookups are O(1), allocation-free and safe
  * from any number of threads once building is over.
  */
@@ -17,6 +18,10 @@ struct hostmap *hostmap_new(size_t expected);
  * Returns 0 when added, 1 when the key was already present (nothing
  * changed), -1 on ENOMEM. */
 int hostmap_put(struct hostmap *m, const char *key, void *value);
+
+/* The same for a key of `len` bytes, not necessarily NUL-terminated (any
+ * bytes: the table also interns policy bodies). */
+int hostmap_put_n(struct hostmap *m, const char *key, size_t len, void *value);
 
 /* The value for the `len` bytes at `key`, or NULL. */
 void *hostmap_get(const struct hostmap *m, const char *key, size_t len);

@@ -79,10 +79,18 @@ struct http_answer {
 	size_t len;
 };
 
+/*
+ * One served host. Hosts whose bodies are byte-identical (a provider's
+ * customers on one policy) share one policy answer. The index page is for
+ * people, rarely asked for: it is rendered from the in-memory template on
+ * its first request and kept, so that 100 000 hosts do not cost 100 000
+ * pages of memory and start-up time.
+ */
 struct http_route {
-	char *host;                 /* "mta-sts.<domain>", the hostmap key */
-	struct http_answer policy;
-	struct http_answer index;   /* resp NULL when the index page is off */
+	char *host;                         /* "mta-sts.<domain>", the hostmap key */
+	const struct http_answer *policy;   /* in site->policies */
+	const struct policy *pol;           /* for the index page */
+	_Atomic(struct http_answer *) index;/* NULL until first asked for */
 };
 
 enum fixed_answer {
@@ -98,6 +106,10 @@ struct http_site {
 	struct hostmap *hosts;      /* host key -> struct http_route */
 	struct http_route *routes;
 	size_t n_routes;
+	struct http_answer *policies;   /* one per distinct body */
+	size_t n_policies;
+	const char *tpl;            /* index page template, NULL when off */
+	char *own_tpl;              /* tpl, when read from a file */
 	struct http_answer fixed[N_FIXED_ANSWERS];
 	int log_fd;                 /* access log, or -1 */
 	bool log_fd_owned;          /* false for stderr */
@@ -179,37 +191,79 @@ static int site_build_fixed(struct http_site *s)
 	return 0;
 }
 
-static int route_build(struct http_route *r, const struct conf *c,
-                       const struct conf_domain *dom, const char *tpl)
+/* The headers of every policy answer. */
+static int policy_answer_make(struct http_answer *a, const struct conf *c,
+                              const struct policy *pol)
 {
-	const struct policy *pol = &dom->policy;
-	const char *const policy_headers[] = {
+	const char *const headers[] = {
 		MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain",
 		MHD_HTTP_HEADER_CACHE_CONTROL, c->cache_control ?
 			c->cache_control : CONF_DEFAULT_CACHE_CONTROL,
 		NULL,
 	};
-	static const char *const index_headers[] = {
+
+	/* The body lives in the conf, which outlives the site. */
+	return answer_make(a, MHD_HTTP_OK, pol->body, pol->body_len,
+	                   MHD_RESPMEM_PERSISTENT, headers);
+}
+
+/*
+ * The policy answer for `pol`: the one already made for an identical body,
+ * or a new one in s->policies (sized for one per domain). NULL on ENOMEM.
+ */
+static const struct http_answer *policy_answer(struct http_site *s,
+                                               struct hostmap *bodies,
+                                               const struct conf *c,
+                                               const struct policy *pol)
+{
+	struct http_answer *a = hostmap_get(bodies, pol->body, pol->body_len);
+
+	if (a != NULL)
+		return a;
+	a = &s->policies[s->n_policies];
+	if (policy_answer_make(a, c, pol) != 0)
+		return NULL;
+	s->n_policies++;
+	if (hostmap_put_n(bodies, pol->body, pol->body_len, a) < 0)
+		return NULL;
+	return a;
+}
+
+/* The index page of route `r`, rendered on first use; NULL when the page is
+ * off or cannot be made (out of memory). Safe from any thread: two first
+ * requests at once may both render, and one of the two pages is kept. */
+static const struct http_answer *route_index(const struct http_site *s,
+                                             struct http_route *r)
+{
+	static const char *const headers[] = {
 		MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8",
 		MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache",
 		"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'",
 		"X-Content-Type-Options", "nosniff",
 		NULL,
 	};
+	struct http_answer *a = atomic_load_explicit(&r->index, memory_order_acquire);
+	struct http_answer *none = NULL;
+	size_t len = 0;
 	char *page;
-	size_t page_len = 0;
 
-	/* The body lives in the conf, which outlives the site. */
-	if (answer_make(&r->policy, MHD_HTTP_OK, pol->body, pol->body_len,
-	                MHD_RESPMEM_PERSISTENT, policy_headers) != 0)
-		return -1;
-	if (tpl == NULL)
-		return 0;
-	page = template_render(tpl, pol, &page_len);
-	if (page == NULL)
-		return -1;
-	return answer_make(&r->index, MHD_HTTP_OK, page, page_len,
-	                   MHD_RESPMEM_MUST_FREE, index_headers);
+	if (a != NULL || s->tpl == NULL)
+		return a;
+	a = calloc(1, sizeof(*a));
+	page = a ? template_render(s->tpl, r->pol, &len) : NULL;
+	if (page == NULL ||
+	    answer_make(a, MHD_HTTP_OK, page, len, MHD_RESPMEM_MUST_FREE, headers) != 0) {
+		free(a);    /* answer_make() frees the page when it fails */
+		return NULL;
+	}
+	if (!atomic_compare_exchange_strong_explicit(&r->index, &none, a,
+	                                             memory_order_acq_rel,
+	                                             memory_order_acquire)) {
+		answer_clear(a);
+		free(a);
+		a = none;   /* the other thread's page */
+	}
+	return a;
 }
 
 static int site_open_log(struct http_site *s, const struct conf *c,
@@ -237,71 +291,93 @@ static int site_open_log(struct http_site *s, const struct conf *c,
 	return 0;
 }
 
+/* Reads and checks the index page template, or picks the built-in one. */
+static int site_load_template(struct http_site *s, const struct conf *c,
+                              struct diag *d)
+{
+	if (!c->index_page)
+		return 0;
+	if (c->index_template != NULL) {
+		s->own_tpl = template_read(c->index_template,
+		                           &c->index_template_loc, d);
+		if (s->own_tpl == NULL)
+			return -1;
+	}
+	s->tpl = s->own_tpl ? s->own_tpl : template_builtin;
+	if (template_check(s->tpl, c->index_template ? c->index_template :
+	                   "(built-in)", &c->index_template_loc, d) > 0)
+		return -1;
+	return 0;
+}
+
+/* Fills route `r` for domain `dom`. 0, -1 on ENOMEM, 1 after an error. */
+static int site_add_route(struct http_site *s, struct http_route *r,
+                          struct hostmap *bodies, const struct conf *c,
+                          const struct conf_domain *dom, struct diag *d)
+{
+	size_t n = strlen("mta-sts.") + strlen(dom->policy.domain);
+	int put;
+
+	if (n > NAME_MAX_LEN) {
+		diag_error(d, &dom->loc, "mta-sts.%s is longer than %d "
+		           "characters: no client can ask for it",
+		           dom->policy.domain, NAME_MAX_LEN);
+		return 1;
+	}
+	r->host = malloc(n + 1);
+	if (r->host == NULL)
+		return -1;
+	snprintf(r->host, n + 1, "mta-sts.%s", dom->policy.domain);
+	r->pol = &dom->policy;
+	r->policy = policy_answer(s, bodies, c, &dom->policy);
+	if (r->policy == NULL)
+		return -1;
+	put = hostmap_put(s->hosts, r->host, r);
+	if (put < 0)
+		return -1;
+	if (put > 0) {
+		diag_error(d, &dom->loc, "domain %s is configured twice",
+		           dom->policy.domain);
+		return 1;
+	}
+	return 0;
+}
+
 struct http_site *http_site_build(const struct conf *c, struct diag *d)
 {
 	struct http_site *s = calloc(1, sizeof(*s));
-	char *own_tpl = NULL;
-	const char *tpl = NULL;
+	struct hostmap *bodies = NULL;
+	size_t n = c->n_domains ? c->n_domains : 1;
+	int rc;
 
 	if (s == NULL)
 		goto nomem;
 	s->log_fd = -1;
-	if (c->index_page) {
-		if (c->index_template != NULL) {
-			own_tpl = template_read(c->index_template,
-			                        &c->index_template_loc, d);
-			if (own_tpl == NULL)
-				goto fail;
-			tpl = own_tpl;
-		} else {
-			tpl = template_builtin;
-		}
-		if (template_check(tpl, c->index_template ? c->index_template :
-		                   "(built-in)", &c->index_template_loc, d) > 0)
-			goto fail;
-	}
-	if (site_open_log(s, c, d) != 0)
+	if (site_load_template(s, c, d) != 0 || site_open_log(s, c, d) != 0)
 		goto fail;
 	if (site_build_fixed(s) != 0)
 		goto nomem;
 	s->hosts = hostmap_new(c->n_domains);
-	s->routes = calloc(c->n_domains ? c->n_domains : 1, sizeof(*s->routes));
-	if (s->hosts == NULL || s->routes == NULL)
+	bodies = hostmap_new(16);
+	s->routes = calloc(n, sizeof(*s->routes));
+	s->policies = calloc(n, sizeof(*s->policies));
+	if (s->hosts == NULL || bodies == NULL || s->routes == NULL ||
+	    s->policies == NULL)
 		goto nomem;
 	for (size_t i = 0; i < c->n_domains; i++) {
-		const struct conf_domain *dom = &c->domains[i];
-		struct http_route *r = &s->routes[i];
-		size_t n = strlen("mta-sts.") + strlen(dom->policy.domain);
-		int put;
-
 		s->n_routes++;
-		if (n > NAME_MAX_LEN) {
-			diag_error(d, &dom->loc, "mta-sts.%s is longer than %d "
-			           "characters: no client can ask for it",
-			           dom->policy.domain, NAME_MAX_LEN);
+		rc = site_add_route(s, &s->routes[i], bodies, c, &c->domains[i], d);
+		if (rc < 0)
+			goto nomem;
+		if (rc > 0)
 			goto fail;
-		}
-		r->host = malloc(n + 1);
-		if (r->host == NULL)
-			goto nomem;
-		snprintf(r->host, n + 1, "mta-sts.%s", dom->policy.domain);
-		if (route_build(r, c, dom, tpl) != 0)
-			goto nomem;
-		put = hostmap_put(s->hosts, r->host, r);
-		if (put < 0)
-			goto nomem;
-		if (put > 0) {
-			diag_error(d, &dom->loc, "domain %s is configured twice",
-			           dom->policy.domain);
-			goto fail;
-		}
 	}
-	free(own_tpl);
+	hostmap_free(bodies);
 	return s;
 nomem:
 	diag_error(d, NULL, "out of memory building the HTTP responses");
 fail:
-	free(own_tpl);
+	hostmap_free(bodies);
 	http_site_free(s);
 	return NULL;
 }
@@ -311,14 +387,22 @@ void http_site_free(struct http_site *s)
 	if (s == NULL)
 		return;
 	for (size_t i = 0; i < s->n_routes; i++) {
-		answer_clear(&s->routes[i].policy);
-		answer_clear(&s->routes[i].index);
+		struct http_answer *page = atomic_load(&s->routes[i].index);
+
+		if (page != NULL) {
+			answer_clear(page);
+			free(page);
+		}
 		free(s->routes[i].host);
 	}
+	for (size_t i = 0; i < s->n_policies; i++)
+		answer_clear(&s->policies[i]);
 	for (int i = 0; i < N_FIXED_ANSWERS; i++)
 		answer_clear(&s->fixed[i]);
 	hostmap_free(s->hosts);
 	free(s->routes);
+	free(s->policies);
+	free(s->own_tpl);
 	if (s->log_fd_owned)
 		close(s->log_fd);
 	free(s);
@@ -446,7 +530,7 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 	const struct conf *conf = c->snap->conf;
 	struct http_req *r = &c->req;
 	struct req_headers h;
-	const struct http_route *route = NULL;
+	struct http_route *route = NULL;
 	struct forward_in in;
 	struct forward_out to;
 	char key[NAME_MAX_LEN + 1];
@@ -491,11 +575,10 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 	if (n >= 0)
 		route = hostmap_get(site->hosts, key, (size_t)n);
 	if (route != NULL && strcmp(to.path, POLICY_WELL_KNOWN_PATH) == 0)
-		r->answer = &route->policy;
-	else if (route != NULL && strcmp(to.path, "/") == 0 &&
-	         route->index.resp)
-		r->answer = &route->index;
-	else
+		r->answer = route->policy;
+	else if (route != NULL && strcmp(to.path, "/") == 0)
+		r->answer = route_index(site, route);
+	if (r->answer == NULL)
 		r->answer = &site->fixed[ANSWER_404];
 	if (r->answer->status == MHD_HTTP_OK && !get)
 		r->answer = &site->fixed[ANSWER_405];
