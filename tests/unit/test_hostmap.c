@@ -110,9 +110,32 @@ static void test_many(size_t expected)
 	free(keys);
 }
 
+/* Byte-string keys (policy bodies): length given, NUL bytes allowed, and
+ * keys that share a prefix are distinct. */
+static void test_bytes(void)
+{
+	static const char a[] = "version: STSv1\r\nmode: enforce\r\n";
+	static const char b[] = "ver\0ion";
+	struct hostmap *m = hostmap_new(4);
+	int va, vb, vc;
+
+	ok(m != NULL, "bytes: map created");
+	is_int(hostmap_put_n(m, a, sizeof(a) - 1, &va), 0, "bytes: put a body");
+	is_int(hostmap_put_n(m, a, 3, &vc), 0, "bytes: its 3-byte prefix is another key");
+	is_int(hostmap_put_n(m, b, sizeof(b) - 1, &vb), 0, "bytes: a key with a NUL byte");
+	ok(hostmap_get(m, a, sizeof(a) - 1) == &va, "bytes: the body finds its value");
+	ok(hostmap_get(m, "ver", 3) == &vc, "bytes: the prefix finds its own value");
+	ok(hostmap_get(m, b, sizeof(b) - 1) == &vb, "bytes: the NUL key is found by its full length");
+	ok(hostmap_get(m, b, 3) == &vc, "bytes: its first 3 bytes are the prefix key");
+	is_int(hostmap_put_n(m, a, sizeof(a) - 1, &vb), 1, "bytes: a second put of the body is refused");
+	ok(hostmap_get(m, a, sizeof(a) - 1) == &va, "bytes: and the first value stays");
+	hostmap_free(m);
+}
+
 int main(void)
 {
 	test_small();
+	test_bytes();
 	test_many(MANY);        /* sized right */
 	test_many(1);           /* grows from the minimum */
 	return tap_done();
