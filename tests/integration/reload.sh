@@ -11,7 +11,8 @@ t_need curl gnutls-cli certtool python3
 C=$T/certs
 make_ca "$C" || t_bail "cannot make the test CA"
 make_leaf "$C" com mta-sts.example.com &&
-	make_leaf "$C" org mta-sts.example.org || t_bail "cannot make the certificates"
+	make_leaf "$C" org mta-sts.example.org &&
+	make_leaf "$C" net mta-sts.example.net || t_bail "cannot make the certificates"
 
 # write_conf FILE MX: example.com's policy has the one mx MX.
 write_conf() {
@@ -25,6 +26,8 @@ certificates:
     key: $C/com.key
   - cert: $C/org.pem
     key: $C/org.key
+  - cert: $C/net.pem
+    key: $C/net.key
 defaults:
   mode: enforce
   max_age: 604800
@@ -94,6 +97,34 @@ t_unlike "$(cat "$T/stsd.log")" 'domain example\.org' "the unchanged example.org
 n_changed=$(grep -c 'changed' "$T/stsd.log")
 stsd_reload
 t_is "$(grep -c 'changed' "$T/stsd.log")" "$n_changed" "a reload without changes logs no change"
+
+# --- domains added and removed, and an explicit id that did not change ------
+sed -e 's/^  example\.org:$/  example.net:/' -e 's/mail\.example\.org/mail.example.net/' \
+	"$T/b.yaml" >"$T/c.yaml"
+use "$T/c.yaml"
+stsd_reload
+t_like "$(grep 'domain example\.net added' "$T/stsd.log")" \
+	"_mta-sts\\.example\\.net\\. [0-9]+ IN TXT \"v=STSv1; id=$(txt_id "$T/c.yaml" example.net)\"" \
+	"an added domain is logged with the TXT record to publish"
+t_like "$(grep 'domain example\.org removed' "$T/stsd.log")" 'serve "mode: none" under a new id' \
+	"a removed domain is logged with the retirement procedure"
+st=$(http_get net1 -H "Host: mta-sts.example.net" "http://127.0.0.1:$HTTP_PORT/.well-known/mta-sts.txt")
+t_is "$st" 200 "the added domain is served"
+st=$(http_get org1 -H "Host: mta-sts.example.org" "http://127.0.0.1:$HTTP_PORT/.well-known/mta-sts.txt")
+t_is "$st" 404 "the removed domain is not"
+
+sed 's/^    mx: mx-b\.example\.com$/    mx: mx-b.example.com\n    id: "fixed1"/' "$T/b.yaml" >"$T/d.yaml"
+sed 's/^    mx: mx-a\.example\.com$/    mx: mx-a.example.com\n    id: "fixed1"/' "$T/a.yaml" >"$T/e.yaml"
+use "$T/d.yaml"
+stsd_reload
+use "$T/e.yaml"
+stsd_reload
+t_like "$(cat "$T/stsd.log")" 'example\.com: policy changed but its explicit id fixed1 did not' \
+	"a changed policy under an unchanged explicit id is warned about"
+use b
+stsd_reload
+st=$(get b2)
+t_files_equal "$T/b2.body" "$T/want.b" "back to configuration b"
 
 # --- a bad configuration keeps the old one serving ---------------------------
 cp "$T/a.yaml" "$T/bad.yaml"
