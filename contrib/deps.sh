@@ -9,10 +9,10 @@ build_pkgs="build-essential autoconf automake pkg-config
 	libmicrohttpd-dev libgnutls28-dev libyaml-dev libsystemd-dev curl"
 # Real clients and peers for the integration tests: curl, gnutls-cli and
 # certtool (gnutls-bin), the postfix-mta-sts-resolver sender, dnsmasq for its
-# DNS, nginx as a reverse proxy, systemd-socket-activate (systemd),
+# DNS, nginx, Caddy and HAProxy as reverse proxies, systemd-socket-activate (systemd),
 # valgrind, clang for the fuzzers, python3 for small test helpers.
 test_pkgs="gnutls-bin postfix-mta-sts-resolver dnsmasq-base nginx-light
-	systemd valgrind clang python3 iproute2 util-linux procps"
+	systemd valgrind clang python3 iproute2 util-linux procps caddy haproxy"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
