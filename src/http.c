@@ -61,6 +61,7 @@
 #include "log.h"
 #include "name.h"
 #include "policy.h"
+#include "reaper.h"
 #include "snapshot.h"
 #include "template.h"
 #include "tls.h"
@@ -419,6 +420,8 @@ struct http_listener {
 	struct MHD_Daemon *daemon;
 	enum listen_kind kind;
 	int fd;                     /* ours until handed to MHD; then -1 */
+	atomic_uint n_conns;        /* open connections, for the accept policy */
+	unsigned max_conns;
 };
 
 struct http_server {
@@ -426,6 +429,8 @@ struct http_server {
 	size_t n_listeners;
 	atomic_bool stopping;       /* answer, then close: connections drain */
 	atomic_uint in_flight;      /* requests from request line to completion */
+	struct reaper *reaper;      /* closes clients too slow to send a request */
+	int64_t head_ms;            /* time a client has to send a request head */
 };
 
 /* The request in progress on a connection (HTTP/1.1 has one at a time). The
@@ -447,6 +452,7 @@ struct http_conn {
 	bool trusted;               /* peer is a trusted proxy */
 	char peer[INET6_ADDRSTRLEN];
 	struct http_req req;
+	struct reaper_entry reap;   /* the deadline of the next request head */
 };
 
 /* --- peer address and trusted proxies --- */
@@ -654,6 +660,14 @@ static struct http_conn *conn_open(struct http_listener *l,
 		}
 		c->tls = session;
 	}
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci == NULL)
+		goto fail;
+	/* The first request head must be in within the timeout (a TLS
+	 * handshake included), however the bytes trickle in. */
+	reaper_add(l->srv->reaper, &c->reap, ci->connect_fd,
+	           reaper_now_ms() + l->srv->head_ms);
+	atomic_fetch_add(&l->n_conns, 1);
 	return c;
 fail:
 	/* Without tls_session_setup() the session has no store, and the
@@ -677,9 +691,27 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 	c = *socket_context;
 	*socket_context = NULL;
 	if (c != NULL) {
+		/* Before MHD closes the socket: the reaper must let go of it. */
+		reaper_remove(c->listener->srv->reaper, &c->reap);
+		atomic_fetch_sub(&c->listener->n_conns, 1);
 		snapshot_release(c->snap);
 		free(c);
 	}
+}
+
+/*
+ * Past the connection limit, a new client is accepted and closed at once
+ * rather than left waiting in the kernel's queue (MHD's own limit is set one
+ * higher, so that it keeps accepting and asking us).
+ */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
+                                 socklen_t addr_len)
+{
+	struct http_listener *l = cls;
+
+	(void)addr;
+	(void)addr_len;
+	return atomic_load(&l->n_conns) < l->max_conns ? MHD_YES : MHD_NO;
 }
 
 /*
@@ -714,7 +746,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 	if (c == NULL)
 		return MHD_NO;  /* conn_open failed: just close */
 	if (c->req.answer == NULL) {
-		/* First call: the headers are in. */
+		/* First call: the headers are in, in time. */
+		reaper_set_due(&c->reap, REAPER_NONE);
 		close_now = request_route(c, mc, url, method);
 		if (!close_now && !atomic_load(&l->srv->stopping))
 			return MHD_YES; /* answer on the next call: keep-alive */
@@ -739,7 +772,11 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	/* One call per on_request_line(), whatever became of the request. */
 	atomic_fetch_sub(&l->srv->in_flight, 1);
 	*req_cls = NULL;
-	if (c == NULL || c->req.answer == NULL)
+	if (c == NULL)
+		return;
+	/* A keep-alive client has the timeout again for its next request. */
+	reaper_set_due(&c->reap, reaper_now_ms() + l->srv->head_ms);
+	if (c->req.answer == NULL)
 		return;     /* never routed (e.g. the client left mid-headers) */
 	access_log(c);
 	memset(&c->req, 0, sizeof(c->req));
@@ -805,10 +842,11 @@ static int listener_start(struct http_listener *l, const struct conf *c,
 	if (l->kind == LISTEN_HTTPS)
 		flags |= MHD_USE_TLS;
 	listen_describe(l->fd, where, sizeof(where));
-	l->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, l,
+	l->max_conns = c->max_connections;
+	l->daemon = MHD_start_daemon(flags, 0, on_accept, l, on_request, l,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, l,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections + 1,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout_seconds,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(c),
@@ -852,6 +890,9 @@ static void server_free(struct http_server *srv)
 		if (srv->listeners[i].fd >= 0)
 			close(srv->listeners[i].fd);
 	}
+	/* After the daemons: stopping them closes connections, which leave
+	 * the reaper's set. */
+	reaper_stop(srv->reaper);
 	free(srv->listeners);
 	free(srv);
 }
@@ -874,6 +915,16 @@ struct http_server *http_server_start(const struct conf *c, const int *fds,
 	}
 	atomic_init(&srv->stopping, false);
 	atomic_init(&srv->in_flight, 0);
+	srv->head_ms = (int64_t)c->timeout_seconds * 1000;
+	/* A sweep every 250 ms (or a quarter of a shorter timeout): a slow
+	 * client is closed at most that long after its deadline. */
+	srv->reaper = reaper_start(srv->head_ms / 4 < 250 ? (unsigned)(srv->head_ms / 4) : 250);
+	if (srv->reaper == NULL) {
+		log_warnx("cannot start the HTTP server: no reaper thread");
+		free(srv->listeners);
+		srv->listeners = NULL;
+		goto fail;
+	}
 	srv->n_listeners = n_fds;
 	for (size_t i = 0; i < n_fds; i++) {
 		srv->listeners[i].srv = srv;

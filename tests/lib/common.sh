@@ -34,7 +34,11 @@ t_ok() {  # t_ok STATUS DESCRIPTION  (STATUS 0 = pass)
 	if [ "$1" -eq 0 ]; then
 		echo "ok $t_n - $2"
 	else
-		t_failed=$((t_failed + 1))
+		# A "# TODO why" in the description marks a known failure (XFAIL).
+		case $2 in
+		*"# TODO"*) ;;
+		*) t_failed=$((t_failed + 1)) ;;
+		esac
 		echo "not ok $t_n - $2"
 	fi
 }
