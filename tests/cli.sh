@@ -52,6 +52,20 @@ t_is "$(grep -c ': error: unknown mode' "$T/err")" 1000 "the first 1000 problems
 t_like "$(cat "$T/err")" "too many problems; the rest are counted" "then one line says the rest are not"
 t_is "$(tail -n 1 "$T/err")" "1200 errors, 0 warnings" "and the summary counts them all"
 
+# Log lines carry journald priorities when stderr is the journal, which
+# systemd announces with JOURNAL_STREAM=dev:inode of that stream.
+: >"$T/journal"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal") "$STSD" --check -c "$T/flood.yaml" \
+	>/dev/null 2>>"$T/journal"
+t_like "$(head -n 1 "$T/journal")" '^<3>.*: error: unknown mode' "stderr is the journal: errors carry <3>"
+t_like "$(tail -n 1 "$T/journal")" '^<3>1200 errors' "and the summary too"
+JOURNAL_STREAM=1:1 "$STSD" --check -c "$T/flood.yaml" >/dev/null 2>"$T/notjournal"
+t_like "$(head -n 1 "$T/notjournal")" '^[^<].*: error: unknown mode' \
+	"a JOURNAL_STREAM that is not our stderr (inherited) adds no prefix"
+JOURNAL_STREAM=$(stat -c '%d:%i' "$T/journal") "$STSD" --check -c tests/golden/stsd.yaml \
+	>/dev/null 2>"$T/journal"
+t_like "$(head -n 1 "$T/journal")" '^<4>.*: warning: testing' "warnings carry <4>"
+
 # --print-policy: the exact served bytes.
 for d in example.com example.org example.net; do
 	"$STSD" --print-policy "$d" -c "$conf" >"$T/$d.txt"; rc=$?
