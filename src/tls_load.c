@@ -1,0 +1,710 @@
+/*
+ * tls_load: reading and checking certificates and keys for the tls store.
+ *
+ * Certificate entries
+ * -------------------
+ * A "cert:/key:" pair is one PEM chain (leaf first, then the intermediates)
+ * and one unencrypted PEM private key (RSA, ECDSA or Ed25519).
+ *
+ * A "dir:" entry is a directory holding any number of pairs, in either or
+ * both of two layouts (entries starting with '.' are ignored):
+ *   (a) flat:    DIR/NAME.pem (chain) next to DIR/NAME.key (key);
+ *   (b) certbot: DIR/NAME/fullchain.pem and DIR/NAME/privkey.pem, so that
+ *                "dir: /etc/letsencrypt/live" works as it is.
+ * Anything else in DIR (certbot's README, other files, subdirectories
+ * without fullchain.pem) is ignored. A NAME.pem without NAME.key, a NAME.key
+ * without NAME.pem, and a NAME/ with fullchain.pem but no privkey.pem are
+ * warned about and skipped. Which name a chain serves comes from its SANs,
+ * never from NAME.
+ *
+ * Everything is read and parsed once, eagerly, in tls_store_load(); a
+ * handshake only does a hash lookup. (10 000 ECDSA pairs load in well under
+ * a second; lazy loading would move file I/O and its errors onto the
+ * request path.)
+ *
+ * Every problem is reported through diag with the location of the entry
+ * that named the file; tls_store_load() returns no store when any was an
+ * error. Selection and handshakes are in tls.c.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
+
+#include "conf.h"
+#include "diag.h"
+#include "name.h"
+#include "tls.h"
+#include "tls_internal.h"
+
+/* PEM files bigger than this are not certificates or keys we want. */
+#define TLS_MAX_PEM_FILE (1024 * 1024)
+
+/* State while loading one configuration. */
+struct loader {
+	const struct conf *c;
+	struct diag *d;
+	struct tls_store *s;
+	time_t now;
+	bool oom_reported;
+};
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static const struct loc *loc_or(const struct loc *specific,
+                                const struct loc *fallback)
+{
+	return specific->file != NULL ? specific : fallback;
+}
+
+static void report_oom(struct loader *l, const struct loc *at)
+{
+	if (!l->oom_reported)
+		diag_error(l->d, at, "out of memory");
+	l->oom_reported = true;
+}
+
+static void format_utc(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+		snprintf(buf, len, "@%lld", (long long)t);
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t dl = strlen(dir), nl = strlen(name);
+	bool slash = dl > 0 && dir[dl - 1] == '/';
+	char *p = malloc(dl + nl + 2);
+
+	if (p == NULL)
+		return NULL;
+	memcpy(p, dir, dl);
+	if (!slash)
+		p[dl++] = '/';
+	memcpy(p + dl, name, nl + 1);
+	return p;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t sl = strlen(s), xl = strlen(suffix);
+
+	return sl > xl && strcmp(s + sl - xl, suffix) == 0;
+}
+
+/*
+ * Reads a whole regular file into out->data (NUL-terminated, not counted in
+ * out->size; caller frees, wiping it first if it held a key). `st` gets the
+ * file's status, taken from the open descriptor. -1 with errno set.
+ */
+static int read_file(const char *path, gnutls_datum_t *out, struct stat *st)
+{
+	unsigned char *buf = NULL;
+	size_t got = 0;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0)
+		goto fail;
+	if (S_ISDIR(st->st_mode)) {
+		errno = EISDIR;
+		goto fail;
+	}
+	if (!S_ISREG(st->st_mode) || st->st_size > TLS_MAX_PEM_FILE) {
+		errno = S_ISREG(st->st_mode) ? EFBIG : EINVAL;
+		goto fail;
+	}
+	buf = malloc((size_t)st->st_size + 1);
+	if (buf == NULL)
+		goto fail;
+	while (got < (size_t)st->st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st->st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto fail;
+		if (n == 0)
+			break;          /* shrank meanwhile: take what is there */
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	out->data = buf;
+	out->size = (unsigned)got;
+	return 0;
+fail:
+	err = errno;
+	free(buf);
+	close(fd);
+	errno = err;
+	return -1;
+}
+
+static void free_key_buffer(gnutls_datum_t *data)
+{
+	if (data->data == NULL)
+		return;
+	explicit_bzero(data->data, data->size);
+	free(data->data);
+	data->data = NULL;
+}
+
+/* ---- chains -------------------------------------------------------------- */
+
+static void free_crt_list(gnutls_x509_crt_t *crts, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+}
+
+/* Index of the first certificate not issued by its successor, or n. */
+static unsigned first_chain_break(gnutls_x509_crt_t *crts, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i + 1 < n; i++)
+		if (!gnutls_x509_crt_check_issuer(crts[i], crts[i + 1]))
+			return i;
+	return n;
+}
+
+/*
+ * Parses the PEM chain in `data`. A chain that is out of order (or carries
+ * unrelated certificates) is warned about and sorted by GnuTLS, which keeps
+ * the leaf first and drops what does not belong. Caller frees *crts with
+ * free_crt_list. 0, or -1 after reporting.
+ */
+static int parse_chain(struct loader *l, const char *path,
+                       const struct loc *at, const gnutls_datum_t *data,
+                       gnutls_x509_crt_t **crts, unsigned *n)
+{
+	unsigned brk;
+	int ret;
+
+	ret = gnutls_x509_crt_list_import2(crts, n, data,
+	                                   GNUTLS_X509_FMT_PEM, 0);
+	if (ret == GNUTLS_E_NO_CERTIFICATE_FOUND) {
+		diag_error(l->d, at, "no certificate found in %s", path);
+		return -1;
+	}
+	if (ret < 0) {
+		diag_error(l->d, at, "cannot parse certificates in %s: %s",
+		           path, gnutls_strerror(ret));
+		return -1;
+	}
+	if (gnutls_x509_crt_get_ca_status((*crts)[0], NULL) > 0) {
+		diag_error(l->d, at, "the first certificate in %s is a CA "
+		           "certificate; the server's own certificate must "
+		           "come first", path);
+		free_crt_list(*crts, *n);
+		return -1;
+	}
+	brk = first_chain_break(*crts, *n);
+	if (brk == *n)
+		return 0;
+
+	diag_warning(l->d, at, "certificates in %s are not a chain in order "
+	             "(certificate %u is not issued by certificate %u); "
+	             "sending them sorted", path, brk + 1, brk + 2);
+	free_crt_list(*crts, *n);
+	ret = gnutls_x509_crt_list_import2(crts, n, data, GNUTLS_X509_FMT_PEM,
+	                                   GNUTLS_X509_CRT_LIST_SORT);
+	if (ret < 0) {
+		diag_error(l->d, at, "cannot sort certificates in %s: %s",
+		           path, gnutls_strerror(ret));
+		return -1;
+	}
+	return 0;
+}
+
+/* Lowercases a SAN dNSName in place; false when it cannot be a host name
+ * or wildcard we could ever match (empty, odd bytes). One trailing dot is
+ * dropped. */
+static bool normalise_san(char *name, size_t len)
+{
+	size_t i;
+
+	if (len > 0 && name[len - 1] == '.')
+		name[--len] = '\0';
+	if (len == 0 || len > NAME_MAX_LEN)
+		return false;
+	for (i = 0; i < len; i++) {
+		char ch = name[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			name[i] = (char)(ch - 'A' + 'a');
+		else if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		           ch == '-' || ch == '.' || ch == '*'))
+			return false;
+	}
+	return true;
+}
+
+/* Collects the leaf's SAN dNSNames into ch->names. -1 on ENOMEM. */
+static int collect_names(struct tls_chain *ch, gnutls_x509_crt_t leaf)
+{
+	unsigned seq;
+	size_t cap = 0;
+
+	for (seq = 0;; seq++) {
+		char buf[NAME_MAX_LEN + 2];
+		size_t size = sizeof(buf);
+		unsigned critical;
+		char *copy;
+		int ret;
+
+		ret = gnutls_x509_crt_get_subject_alt_name(leaf, seq, buf,
+		                                           &size, &critical);
+		if (ret == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;       /* too long to be a host name */
+		if (ret < 0)
+			break;          /* the end, or an undecodable entry */
+		if (ret != GNUTLS_SAN_DNSNAME || !normalise_san(buf, size))
+			continue;
+		if (ch->n_names == cap) {
+			size_t ncap = cap ? 2 * cap : 4;
+			char **nn = realloc(ch->names, ncap * sizeof(*nn));
+
+			if (nn == NULL)
+				return -1;
+			ch->names = nn;
+			cap = ncap;
+		}
+		copy = strdup(buf);
+		if (copy == NULL)
+			return -1;
+		ch->names[ch->n_names++] = copy;
+	}
+	return 0;
+}
+
+/* Validity period and SAN presence of the leaf. */
+static void check_leaf(struct loader *l, const char *path,
+                       const struct loc *at, gnutls_x509_crt_t leaf,
+                       const struct tls_chain *ch)
+{
+	time_t not_before = gnutls_x509_crt_get_activation_time(leaf);
+	time_t not_after = ch->not_after;
+	time_t warn = (time_t)l->c->tls_expiry_warn_days * 86400;
+	char date[64];
+
+	if (not_after == (time_t)-1 || not_before == (time_t)-1) {
+		diag_error(l->d, at, "cannot read the validity period of the "
+		           "certificate in %s", path);
+	} else if (not_after < l->now) {
+		format_utc(not_after, date, sizeof(date));
+		diag_error(l->d, at, "certificate %s expired on %s", path, date);
+	} else if (not_before > l->now) {
+		format_utc(not_before, date, sizeof(date));
+		diag_error(l->d, at, "certificate %s is not valid before %s",
+		           path, date);
+	} else if (warn > 0 && not_after - l->now <= warn) {
+		long long days = (not_after - l->now + 86399) / 86400;
+
+		format_utc(not_after, date, sizeof(date));
+		diag_warning(l->d, at, "certificate %s expires on %s (in %lld "
+		             "day%s)", path, date, days, days == 1 ? "" : "s");
+	}
+	if (ch->n_names == 0)
+		diag_error(l->d, at, "certificate %s has no DNS name in its "
+		           "subjectAltName (RFC 8461 section 3.3 needs one; a "
+		           "name only in the CN does not count)", path);
+}
+
+/*
+ * Reads and checks the chain file into ch (pcerts, names, not_after).
+ * 0, or -1 after reporting.
+ */
+static int load_chain(struct loader *l, struct tls_chain *ch,
+                      const char *path, const struct loc *at)
+{
+	gnutls_datum_t data = { NULL, 0 };
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned n = 0, n_pcerts;
+	struct stat st;
+	int ret;
+
+	if (read_file(path, &data, &st) < 0) {
+		diag_error(l->d, at, "cannot read %s: %s", path,
+		           strerror(errno));
+		return -1;
+	}
+	ret = parse_chain(l, path, at, &data, &crts, &n);
+	free(data.data);
+	if (ret < 0)
+		return -1;
+
+	ch->not_after = gnutls_x509_crt_get_expiration_time(crts[0]);
+	if (collect_names(ch, crts[0]) < 0)
+		goto oom;
+	check_leaf(l, path, at, crts[0], ch);
+
+	ch->pcerts = calloc(n, sizeof(*ch->pcerts));
+	if (ch->pcerts == NULL)
+		goto oom;
+	n_pcerts = n;
+	ret = gnutls_pcert_import_x509_list(ch->pcerts, crts, &n_pcerts, 0);
+	free_crt_list(crts, n);
+	if (ret < 0) {
+		diag_error(l->d, at, "cannot use certificates in %s: %s",
+		           path, gnutls_strerror(ret));
+		return -1;
+	}
+	ch->n_pcerts = n_pcerts;
+	return 0;
+oom:
+	free_crt_list(crts, n);
+	report_oom(l, at);
+	return -1;
+}
+
+/* Says why the key in `text` (the file's NUL-terminated contents) did not
+ * import with GnuTLS error `ret`: the common causes get their own words. */
+static void report_key_error(struct loader *l, const char *path,
+                             const struct loc *at, const char *text, int ret)
+{
+	if (strstr(text, "PRIVATE KEY-----") == NULL)
+		diag_error(l->d, at, "no private key found in %s", path);
+	else if (strstr(text, "ENCRYPTED") != NULL)
+		diag_error(l->d, at, "private key %s is encrypted; stsd needs "
+		           "it unencrypted", path);
+	else
+		diag_error(l->d, at, "cannot load private key %s: %s", path,
+		           gnutls_strerror(ret));
+}
+
+/* Reads the key file into ch->key; also refuses loose permissions.
+ * 0, or -1 after reporting. */
+static int load_key(struct loader *l, struct tls_chain *ch,
+                    const char *path, const struct loc *at)
+{
+	gnutls_datum_t data = { NULL, 0 };
+	struct stat st;
+	int ret, rc = 0;
+
+	if (read_file(path, &data, &st) < 0) {
+		diag_error(l->d, at, "cannot read %s: %s", path,
+		           strerror(errno));
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0) {
+		diag_error(l->d, at, "key file %s is readable by group or "
+		           "others (mode %04o); chmod 600 it", path,
+		           (unsigned)(st.st_mode & 07777));
+		rc = -1;
+	}
+	ret = gnutls_privkey_init(&ch->key);
+	if (ret < 0) {
+		ch->key = NULL;
+		report_oom(l, at);
+		free_key_buffer(&data);
+		return -1;
+	}
+	ret = gnutls_privkey_import_x509_raw(ch->key, &data,
+	                                     GNUTLS_X509_FMT_PEM, NULL, 0);
+	if (ret < 0) {
+		report_key_error(l, path, at, (const char *)data.data, ret);
+		gnutls_privkey_deinit(ch->key);
+		ch->key = NULL;
+		rc = -1;
+	}
+	free_key_buffer(&data);
+	return rc;
+}
+
+/* Compares the key IDs (SHA-256 of the SubjectPublicKeyInfo) of the leaf
+ * and of the private key's public half. */
+static void check_key_match(struct loader *l, const struct tls_chain *ch,
+                            const char *cert_path, const char *key_path,
+                            const struct loc *key_at)
+{
+	unsigned char cert_id[64], key_id[64];
+	size_t cert_id_len = sizeof(cert_id), key_id_len = sizeof(key_id);
+	gnutls_pubkey_t pub;
+	int ret;
+
+	if (gnutls_pubkey_init(&pub) < 0) {
+		report_oom(l, key_at);
+		return;
+	}
+	ret = gnutls_pubkey_import_privkey(pub, ch->key, 0, 0);
+	if (ret >= 0)
+		ret = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256,
+		                               key_id, &key_id_len);
+	if (ret >= 0)
+		ret = gnutls_pubkey_get_key_id(ch->pcerts[0].pubkey,
+		                               GNUTLS_KEYID_USE_SHA256,
+		                               cert_id, &cert_id_len);
+	gnutls_pubkey_deinit(pub);
+	if (ret < 0)
+		diag_error(l->d, key_at, "cannot compare private key %s with "
+		           "certificate %s: %s", key_path, cert_path,
+		           gnutls_strerror(ret));
+	else if (cert_id_len != key_id_len ||
+	         memcmp(cert_id, key_id, key_id_len) != 0)
+		diag_error(l->d, key_at, "private key %s does not match "
+		           "certificate %s", key_path, cert_path);
+}
+
+static int store_add(struct tls_store *s, struct tls_chain *ch)
+{
+	if (s->n_chains == s->cap_chains) {
+		size_t ncap = s->cap_chains ? 2 * s->cap_chains : 16;
+		struct tls_chain **nc = realloc(s->chains, ncap * sizeof(*nc));
+
+		if (nc == NULL)
+			return -1;
+		s->chains = nc;
+		s->cap_chains = ncap;
+	}
+	ch->order = s->n_chains;
+	s->chains[s->n_chains++] = ch;
+	return 0;
+}
+
+/*
+ * Loads one pair. A chain whose certificate parsed is kept even when it had
+ * other errors (the store is thrown away then anyway), so that the coverage
+ * check does not pile a second error on the same name.
+ */
+static void load_pair(struct loader *l, const char *cert_path,
+                      const char *key_path, const struct loc *cert_at,
+                      const struct loc *key_at)
+{
+	struct tls_chain *ch = calloc(1, sizeof(*ch));
+	int cert_rc;
+
+	if (ch == NULL || (ch->cert_path = strdup(cert_path)) == NULL) {
+		free(ch);
+		report_oom(l, cert_at);
+		return;
+	}
+	cert_rc = load_chain(l, ch, cert_path, cert_at);
+	load_key(l, ch, key_path, key_at);   /* reports; ch->key NULL on error */
+	if (cert_rc == 0 && ch->key != NULL)
+		check_key_match(l, ch, cert_path, key_path, key_at);
+	if (cert_rc < 0) {
+		tls_chain_free(ch);
+		return;
+	}
+	if (store_add(l->s, ch) < 0) {
+		tls_chain_free(ch);
+		report_oom(l, cert_at);
+	}
+}
+
+/* ---- directories --------------------------------------------------------- */
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* Layout (b): DIR/NAME/fullchain.pem + privkey.pem. 1 when loaded, else 0. */
+static int load_certbot_dir(struct loader *l, const char *sub,
+                            const struct loc *at)
+{
+	char *chain = path_join(sub, "fullchain.pem");
+	char *key = path_join(sub, "privkey.pem");
+	int loaded = 0;
+
+	if (chain == NULL || key == NULL) {
+		report_oom(l, at);
+	} else if (!exists(chain)) {
+		/* not a certificate directory; ignore */
+	} else if (!exists(key)) {
+		diag_warning(l->d, at, "%s has no privkey.pem next to it; "
+		             "skipped", chain);
+	} else {
+		load_pair(l, chain, key, at, at);
+		loaded = 1;
+	}
+	free(chain);
+	free(key);
+	return loaded;
+}
+
+/* Layout (a): DIR/NAME.pem + DIR/NAME.key, given the .pem or .key entry's
+ * path. 1 when a pair was loaded, else 0. */
+static int load_flat_entry(struct loader *l, const char *path,
+                           const struct loc *at)
+{
+	size_t base_len = strlen(path) - 4;     /* both suffixes are 4 long */
+	bool is_pem = has_suffix(path, ".pem");
+	char *other = malloc(base_len + 5);
+	int loaded = 0;
+
+	if (other == NULL) {
+		report_oom(l, at);
+		return 0;
+	}
+	memcpy(other, path, base_len);
+	memcpy(other + base_len, is_pem ? ".key" : ".pem", 5);
+	if (!exists(other)) {
+		diag_warning(l->d, at, "%s has no matching %s; skipped", path,
+		             other);
+	} else if (is_pem) {
+		load_pair(l, path, other, at, at);
+		loaded = 1;
+	}
+	/* a .key with its .pem is loaded from the .pem entry */
+	free(other);
+	return loaded;
+}
+
+/* One entry NAME of directory `dir`, either layout. The number of pairs
+ * loaded from it (0 or 1). */
+static int load_dir_entry(struct loader *l, const char *dir, const char *name,
+                          const struct loc *at)
+{
+	struct stat st;
+	char *path;
+	int pairs = 0;
+
+	if (name[0] == '.')
+		return 0;
+	path = path_join(dir, name);
+	if (path == NULL) {
+		report_oom(l, at);
+		return 0;
+	}
+	if (stat(path, &st) < 0)
+		diag_warning(l->d, at, "cannot read %s: %s; skipped", path,
+		             strerror(errno));
+	else if (S_ISDIR(st.st_mode))
+		pairs = load_certbot_dir(l, path, at);
+	else if (has_suffix(name, ".pem") || has_suffix(name, ".key"))
+		pairs = load_flat_entry(l, path, at);
+	free(path);
+	return pairs;
+}
+
+static void load_dir(struct loader *l, const struct conf_cert *e)
+{
+	const struct loc *at = loc_or(&e->dir_loc, &e->loc);
+	struct dirent **ents = NULL;
+	int n, i, pairs = 0;
+
+	n = scandir(e->dir, &ents, NULL, alphasort);
+	if (n < 0) {
+		diag_error(l->d, at, "cannot read directory %s: %s", e->dir,
+		           strerror(errno));
+		return;
+	}
+	for (i = 0; i < n; i++)
+		pairs += load_dir_entry(l, e->dir, ents[i]->d_name, at);
+	for (i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	if (pairs == 0)
+		diag_warning(l->d, at, "no certificates found in directory %s "
+		             "(expected NAME.pem with NAME.key, or "
+		             "NAME/fullchain.pem with NAME/privkey.pem)", e->dir);
+}
+
+/* ---- checks against the served names ------------------------------------- */
+
+/* Every served name must have a chain, or senders fail the policy fetch. */
+static void check_coverage(struct loader *l)
+{
+	const struct conf *c = l->c;
+	char host[NAME_MAX_LEN + 1];
+	size_t i;
+
+	for (i = 0; i < c->n_domains; i++) {
+		const char *domain = c->domains[i].policy.domain;
+		int n = snprintf(host, sizeof(host), "mta-sts.%s", domain);
+
+		if (n < 0 || (size_t)n >= sizeof(host)) {
+			diag_error(l->d, &c->domains[i].loc, "mta-sts.%s is "
+			           "too long to be a host name", domain);
+			continue;
+		}
+		if (tls_store_find(l->s, host, (size_t)n) == NULL)
+			diag_error(l->d, &c->domains[i].loc, "no certificate "
+			           "covers %s (add one with SAN %s or *.%s)",
+			           host, host, domain);
+	}
+}
+
+static void resolve_default_host(struct loader *l)
+{
+	const struct conf *c = l->c;
+	char key[NAME_MAX_LEN + 1];
+	int n;
+
+	n = name_host_key(c->tls_default_host, strlen(c->tls_default_host),
+	                  key);
+	if (n >= 0)
+		l->s->default_chain = tls_store_find(l->s, key, (size_t)n);
+	if (l->s->default_chain == NULL && conf_has_tls(c))
+		diag_error(l->d, &c->tls_default_host_loc, "no certificate "
+		           "covers %s, the default host for clients without "
+		           "SNI", c->tls_default_host);
+}
+
+/* ---- the store ----------------------------------------------------------- */
+
+struct tls_store *tls_store_load(const struct conf *c, struct diag *d)
+{
+	struct loader l = { .c = c, .d = d, .now = time(NULL) };
+	unsigned errors_before = d->errors;
+	size_t i;
+
+	l.s = calloc(1, sizeof(*l.s));
+	if (l.s == NULL) {
+		diag_error(d, NULL, "out of memory");
+		return NULL;
+	}
+	l.s->tickets = c->tls_session_tickets;
+
+	for (i = 0; i < c->n_certs; i++) {
+		const struct conf_cert *e = &c->certs[i];
+
+		if (e->dir != NULL)
+			load_dir(&l, e);
+		else if (e->cert != NULL && e->key != NULL)
+			load_pair(&l, e->cert, e->key,
+			          loc_or(&e->cert_loc, &e->loc),
+			          loc_or(&e->key_loc, &e->loc));
+		else
+			diag_error(d, &e->loc, "certificate entry needs cert "
+			           "and key, or dir");
+	}
+	if (tls_store_build_index(l.s) < 0)
+		report_oom(&l, NULL);
+	if (conf_has_tls(c))
+		check_coverage(&l);
+	if (c->tls_default_host != NULL)
+		resolve_default_host(&l);
+
+	if (d->errors != errors_before) {
+		tls_store_free(l.s);
+		return NULL;
+	}
+	return l.s;
+}
