@@ -1,11 +1,7 @@
 /*
- * http: prebuilt responses (http_site) and the libmicrohttpd server
- * (http_server).
- *
- * Every answer stsd can give is built when a configuration is loaded: the
- * policy and the index page of each served host, and a handful of fixed,
- * short error answers. The request path only looks things up: no allocation
- * of its own, no file I/O, no DNS.
+ * http: the libmicrohttpd server (http_server). The answers it gives are
+ * prebuilt per configuration by http_site.c and looked up through
+ * http_internal.h.
  *
  * What needs no libmicrohttpd lives in pure modules with their own tests:
  * template.c (the index page), forward.c (trusted proxies and which host a
@@ -35,8 +31,6 @@
  */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,7 +38,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -55,365 +48,16 @@
 #include "accesslog.h"
 #include "conf.h"
 #include "forward.h"
-#include "hostmap.h"
 #include "http.h"
+#include "http_internal.h"
 #include "listen.h"
 #include "log.h"
 #include "name.h"
-#include "policy.h"
 #include "reaper.h"
 #include "snapshot.h"
-#include "template.h"
 #include "tls.h"
 
 #define STOP_POLL_NS 20000000L              /* 20 ms */
-
-/* ------------------------------------------------------------------------
- * http_site: the prebuilt answers of one configuration
- */
-
-/* One answer: a response shared by every connection, its status, and the
- * length of its body (for the access log). */
-struct http_answer {
-	struct MHD_Response *resp;
-	unsigned status;
-	size_t len;
-};
-
-/*
- * One served host. Hosts whose bodies are byte-identical (a provider's
- * customers on one policy) share one policy answer. The index page is for
- * people, rarely asked for: it is rendered from the in-memory template on
- * its first request and kept, so that 100 000 hosts do not cost 100 000
- * pages of memory and start-up time.
- */
-struct http_route {
-	char *host;                         /* "mta-sts.<domain>", the hostmap key */
-	const struct http_answer *policy;   /* in site->policies */
-	const struct policy *pol;           /* for the index page */
-	_Atomic(struct http_answer *) index;/* NULL until first asked for */
-};
-
-enum fixed_answer {
-	ANSWER_400,
-	ANSWER_404,
-	ANSWER_405,
-	ANSWER_413,
-	ANSWER_431,
-	N_FIXED_ANSWERS
-};
-
-struct http_site {
-	struct hostmap *hosts;      /* host key -> struct http_route */
-	struct http_route *routes;
-	size_t n_routes;
-	struct http_answer *policies;   /* one per distinct body */
-	size_t n_policies;
-	const char *tpl;            /* index page template, NULL when off */
-	char *own_tpl;              /* tpl, when read from a file */
-	struct http_answer fixed[N_FIXED_ANSWERS];
-	int log_fd;                 /* access log, or -1 */
-	bool log_fd_owned;          /* false for stderr */
-};
-
-/* Adds headers (name, value pairs, NULL-terminated) to `r`. 0 or -1. */
-static int add_headers(struct MHD_Response *r, const char *const *hv)
-{
-	for (; hv[0] != NULL; hv += 2)
-		if (MHD_add_response_header(r, hv[0], hv[1]) != MHD_YES)
-			return -1;
-	return 0;
-}
-
-/*
- * Makes an answer from `len` bytes at `body` with headers `hv`. `how` is
- * MHD_RESPMEM_PERSISTENT (body outlives the response) or
- * MHD_RESPMEM_MUST_FREE (the response takes the malloc'd body, even on
- * failure). 0 or -1.
- */
-static int answer_make(struct http_answer *a, unsigned status, const char *body,
-                       size_t len, enum MHD_ResponseMemoryMode how,
-                       const char *const *hv)
-{
-	a->status = status;
-	a->len = len;
-	a->resp = MHD_create_response_from_buffer(len, (void *)body, how);
-	if (a->resp == NULL) {
-		if (how == MHD_RESPMEM_MUST_FREE)
-			free((void *)body);
-		return -1;
-	}
-	if (add_headers(a->resp, hv) != 0) {
-		MHD_destroy_response(a->resp);
-		a->resp = NULL;
-		return -1;
-	}
-	return 0;
-}
-
-static void answer_clear(struct http_answer *a)
-{
-	if (a->resp != NULL)
-		MHD_destroy_response(a->resp);
-	a->resp = NULL;
-}
-
-/* The fixed short answers: plain text, never cached, never echoing input. */
-static int site_build_fixed(struct http_site *s)
-{
-	static const struct {
-		unsigned status;
-		const char *body;
-	} fixed[N_FIXED_ANSWERS] = {
-		[ANSWER_400] = { MHD_HTTP_BAD_REQUEST, "bad request\n" },
-		[ANSWER_404] = { MHD_HTTP_NOT_FOUND, "not found\n" },
-		[ANSWER_405] = { MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n" },
-		[ANSWER_413] = { MHD_HTTP_CONTENT_TOO_LARGE, "request body not allowed\n" },
-		[ANSWER_431] = { MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
-		                 "request header too large\n" },
-	};
-	static const char *const plain[] = {
-		MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain",
-		MHD_HTTP_HEADER_CACHE_CONTROL, "no-store",
-		NULL,
-	};
-	static const char *const with_allow[] = {
-		MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain",
-		MHD_HTTP_HEADER_CACHE_CONTROL, "no-store",
-		MHD_HTTP_HEADER_ALLOW, "GET, HEAD",
-		NULL,
-	};
-
-	for (int i = 0; i < N_FIXED_ANSWERS; i++)
-		if (answer_make(&s->fixed[i], fixed[i].status, fixed[i].body,
-		                strlen(fixed[i].body), MHD_RESPMEM_PERSISTENT,
-		                i == ANSWER_405 ? with_allow : plain) != 0)
-			return -1;
-	return 0;
-}
-
-/* The headers of every policy answer. */
-static int policy_answer_make(struct http_answer *a, const struct conf *c,
-                              const struct policy *pol)
-{
-	const char *const headers[] = {
-		MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain",
-		MHD_HTTP_HEADER_CACHE_CONTROL, c->cache_control ?
-			c->cache_control : CONF_DEFAULT_CACHE_CONTROL,
-		NULL,
-	};
-
-	/* The body lives in the conf, which outlives the site. */
-	return answer_make(a, MHD_HTTP_OK, pol->body, pol->body_len,
-	                   MHD_RESPMEM_PERSISTENT, headers);
-}
-
-/*
- * The policy answer for `pol`: the one already made for an identical body,
- * or a new one in s->policies (sized for one per domain). NULL on ENOMEM.
- */
-static const struct http_answer *policy_answer(struct http_site *s,
-                                               struct hostmap *bodies,
-                                               const struct conf *c,
-                                               const struct policy *pol)
-{
-	struct http_answer *a = hostmap_get(bodies, pol->body, pol->body_len);
-
-	if (a != NULL)
-		return a;
-	a = &s->policies[s->n_policies];
-	if (policy_answer_make(a, c, pol) != 0)
-		return NULL;
-	s->n_policies++;
-	if (hostmap_put_n(bodies, pol->body, pol->body_len, a) < 0)
-		return NULL;
-	return a;
-}
-
-/* The index page of route `r`, rendered on first use; NULL when the page is
- * off or cannot be made (out of memory). Safe from any thread: two first
- * requests at once may both render, and one of the two pages is kept. */
-static const struct http_answer *route_index(const struct http_site *s,
-                                             struct http_route *r)
-{
-	static const char *const headers[] = {
-		MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8",
-		MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache",
-		"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'",
-		"X-Content-Type-Options", "nosniff",
-		NULL,
-	};
-	struct http_answer *a = atomic_load_explicit(&r->index, memory_order_acquire);
-	struct http_answer *none = NULL;
-	size_t len = 0;
-	char *page;
-
-	if (a != NULL || s->tpl == NULL)
-		return a;
-	a = calloc(1, sizeof(*a));
-	page = a ? template_render(s->tpl, r->pol, &len) : NULL;
-	if (page == NULL ||
-	    answer_make(a, MHD_HTTP_OK, page, len, MHD_RESPMEM_MUST_FREE, headers) != 0) {
-		free(a);    /* answer_make() frees the page when it fails */
-		return NULL;
-	}
-	if (!atomic_compare_exchange_strong_explicit(&r->index, &none, a,
-	                                             memory_order_acq_rel,
-	                                             memory_order_acquire)) {
-		answer_clear(a);
-		free(a);
-		a = none;   /* the other thread's page */
-	}
-	return a;
-}
-
-static int site_open_log(struct http_site *s, const struct conf *c,
-                         struct diag *d)
-{
-	s->log_fd = -1;
-	if (c->access_log == NULL)
-		return 0;
-	if (strcmp(c->access_log, "-") == 0) {
-		s->log_fd = STDERR_FILENO;
-		return 0;
-	}
-	/* Opened per load, so that a reload after log rotation reopens it. */
-	s->log_fd = open(c->access_log,
-	                 O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY,
-	                 0640);
-	if (s->log_fd < 0) {
-		struct loc at = { .file = c->path };
-
-		diag_error(d, &at, "cannot open access log %s: %s",
-		           c->access_log, strerror(errno));
-		return -1;
-	}
-	s->log_fd_owned = true;
-	return 0;
-}
-
-/* Reads and checks the index page template, or picks the built-in one. */
-static int site_load_template(struct http_site *s, const struct conf *c,
-                              struct diag *d)
-{
-	if (!c->index_page)
-		return 0;
-	if (c->index_template != NULL) {
-		s->own_tpl = template_read(c->index_template,
-		                           &c->index_template_loc, d);
-		if (s->own_tpl == NULL)
-			return -1;
-	}
-	s->tpl = s->own_tpl ? s->own_tpl : template_builtin;
-	if (template_check(s->tpl, c->index_template ? c->index_template :
-	                   "(built-in)", &c->index_template_loc, d) > 0)
-		return -1;
-	return 0;
-}
-
-/* Fills route `r` for domain `dom`. 0, -1 on ENOMEM, 1 after an error. */
-static int site_add_route(struct http_site *s, struct http_route *r,
-                          struct hostmap *bodies, const struct conf *c,
-                          const struct conf_domain *dom, struct diag *d)
-{
-	size_t n = strlen("mta-sts.") + strlen(dom->policy.domain);
-	int put;
-
-	if (n > NAME_MAX_LEN) {
-		diag_error(d, &dom->loc, "mta-sts.%s is longer than %d "
-		           "characters: no client can ask for it",
-		           dom->policy.domain, NAME_MAX_LEN);
-		return 1;
-	}
-	r->host = malloc(n + 1);
-	if (r->host == NULL)
-		return -1;
-	snprintf(r->host, n + 1, "mta-sts.%s", dom->policy.domain);
-	r->pol = &dom->policy;
-	r->policy = policy_answer(s, bodies, c, &dom->policy);
-	if (r->policy == NULL)
-		return -1;
-	put = hostmap_put(s->hosts, r->host, r);
-	if (put < 0)
-		return -1;
-	if (put > 0) {
-		diag_error(d, &dom->loc, "domain %s is configured twice",
-		           dom->policy.domain);
-		return 1;
-	}
-	return 0;
-}
-
-struct http_site *http_site_build(const struct conf *c, struct diag *d)
-{
-	struct http_site *s = calloc(1, sizeof(*s));
-	struct hostmap *bodies = NULL;
-	size_t n = c->n_domains ? c->n_domains : 1;
-	int rc;
-
-	if (s == NULL)
-		goto nomem;
-	s->log_fd = -1;
-	if (site_load_template(s, c, d) != 0 || site_open_log(s, c, d) != 0)
-		goto fail;
-	if (site_build_fixed(s) != 0)
-		goto nomem;
-	s->hosts = hostmap_new(c->n_domains);
-	bodies = hostmap_new(16);
-	s->routes = calloc(n, sizeof(*s->routes));
-	s->policies = calloc(n, sizeof(*s->policies));
-	if (s->hosts == NULL || bodies == NULL || s->routes == NULL ||
-	    s->policies == NULL)
-		goto nomem;
-	for (size_t i = 0; i < c->n_domains; i++) {
-		s->n_routes++;
-		rc = site_add_route(s, &s->routes[i], bodies, c, &c->domains[i], d);
-		if (rc < 0)
-			goto nomem;
-		if (rc > 0)
-			goto fail;
-	}
-	hostmap_free(bodies);
-	return s;
-nomem:
-	diag_error(d, NULL, "out of memory building the HTTP responses");
-fail:
-	hostmap_free(bodies);
-	http_site_free(s);
-	return NULL;
-}
-
-void http_site_free(struct http_site *s)
-{
-	if (s == NULL)
-		return;
-	for (size_t i = 0; i < s->n_routes; i++) {
-		struct http_answer *page = atomic_load(&s->routes[i].index);
-
-		if (page != NULL) {
-			answer_clear(page);
-			free(page);
-		}
-		free(s->routes[i].host);
-	}
-	for (size_t i = 0; i < s->n_policies; i++)
-		answer_clear(&s->policies[i]);
-	for (int i = 0; i < N_FIXED_ANSWERS; i++)
-		answer_clear(&s->fixed[i]);
-	hostmap_free(s->hosts);
-	free(s->routes);
-	free(s->policies);
-	free(s->own_tpl);
-	if (s->log_fd_owned)
-		close(s->log_fd);
-	free(s);
-}
-
-/* ------------------------------------------------------------------------
- * http_server: one libmicrohttpd daemon per listening socket
- */
-
-struct http_server;
 
 struct http_listener {
 	struct http_server *srv;
@@ -454,8 +98,6 @@ struct http_conn {
 	struct http_req req;
 	struct reaper_entry reap;   /* the deadline of the next request head */
 };
-
-/* --- peer address and trusted proxies --- */
 
 /* --- request headers --- */
 
@@ -524,6 +166,64 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
 }
 
 /*
+ * Records the request whose headers have just been received (first handler
+ * call) in c->req, and what its headers say in `h`; chooses the host it is
+ * for into `to` (whom to believe: forward.c).
+ */
+static void request_read(struct http_conn *c, struct MHD_Connection *mc,
+                         const char *url, const char *method,
+                         struct req_headers *h, struct forward_out *to)
+{
+	struct http_req *r = &c->req;
+	struct forward_in in;
+
+	memset(r, 0, sizeof(*r));
+	memset(h, 0, sizeof(*h));
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	r->method = method;
+	r->url = url;
+	r->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+
+	/* "METHOD URL HTTP/1.1\r\n" and the final CRLF; the query string MHD
+	 * split off is not counted (MHD's own pool limit bounds it). */
+	h->bytes = strlen(method) + strlen(url) + 13;
+	MHD_get_connection_values_n(mc, MHD_HEADER_KIND, scan_header, h);
+	r->ua = h->ua;
+	r->ua_len = h->ua_len;
+	in = (struct forward_in){
+		.target = url,
+		.host = h->host, .host_len = h->host_len, .n_host = h->n_host,
+		.xfh = h->xfh, .xfh_len = h->xfh_len,
+		.fwd = h->fwd, .fwd_len = h->fwd_len,
+	};
+	forward_choose(&in, c->trusted, to);
+	r->host = to->host;
+	r->host_len = to->host_len;
+}
+
+/*
+ * The answer to a request that is well-framed and names one host: the
+ * site's page for it, or 404; only GET and HEAD may have a page (405), and
+ * no request with a body may (413).
+ */
+static const struct http_answer *request_answer(const struct http_site *site,
+                                                const struct req_headers *h,
+                                                const struct forward_out *to,
+                                                bool get)
+{
+	const struct http_answer *a;
+
+	a = http_site_route(site, to->host, to->host_len, to->path);
+	if (a == NULL)
+		a = http_site_fixed(site, ANSWER_404);
+	if (a->status == MHD_HTTP_OK && !get)
+		a = http_site_fixed(site, ANSWER_405);
+	if (h->body && a->status == MHD_HTTP_OK)
+		a = http_site_fixed(site, ANSWER_413);
+	return a;
+}
+
+/*
  * Decides the answer to the request whose headers have just been received
  * (first handler call) and records it in c->req. Returns true when the answer
  * must go out at once and the connection close: a body we will not read,
@@ -533,63 +233,24 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
                           const char *url, const char *method)
 {
 	const struct http_site *site = c->snap->site;
-	const struct conf *conf = c->snap->conf;
 	struct http_req *r = &c->req;
 	struct req_headers h;
-	struct http_route *route = NULL;
-	struct forward_in in;
 	struct forward_out to;
-	char key[NAME_MAX_LEN + 1];
 	bool get;
-	int n;
 
-	memset(r, 0, sizeof(*r));
-	memset(&h, 0, sizeof(h));
-	clock_gettime(CLOCK_MONOTONIC, &r->start);
-	r->method = method;
-	r->url = url;
-	r->head = strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
-	get = r->head || strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-
-	/* "METHOD URL HTTP/1.1\r\n" and the final CRLF; the query string MHD
-	 * split off is not counted (MHD's own pool limit bounds it). */
-	h.bytes = strlen(method) + strlen(url) + 13;
-	MHD_get_connection_values_n(mc, MHD_HEADER_KIND, scan_header, &h);
-	r->ua = h.ua;
-	r->ua_len = h.ua_len;
-	in = (struct forward_in){
-		.target = url,
-		.host = h.host, .host_len = h.host_len, .n_host = h.n_host,
-		.xfh = h.xfh, .xfh_len = h.xfh_len,
-		.fwd = h.fwd, .fwd_len = h.fwd_len,
-	};
-	forward_choose(&in, c->trusted, &to);
-	r->host = to.host;
-	r->host_len = to.host_len;
-
-	if (h.bytes > conf->max_header_bytes) {
-		r->answer = &site->fixed[ANSWER_431];
+	request_read(c, mc, url, method, &h, &to);
+	if (h.bytes > c->snap->conf->max_header_bytes) {
+		r->answer = http_site_fixed(site, ANSWER_431);
 		return true;
 	}
 	/* Framing that two parsers could read differently, or no host. */
 	if (h.n_content_length > 1 || (h.chunked && h.n_content_length > 0) ||
 	    !to.unique) {
-		r->answer = &site->fixed[ANSWER_400];
+		r->answer = http_site_fixed(site, ANSWER_400);
 		return true;
 	}
-	n = name_host_key(to.host, to.host_len, key);
-	if (n >= 0)
-		route = hostmap_get(site->hosts, key, (size_t)n);
-	if (route != NULL && strcmp(to.path, POLICY_WELL_KNOWN_PATH) == 0)
-		r->answer = route->policy;
-	else if (route != NULL && strcmp(to.path, "/") == 0)
-		r->answer = route_index(site, route);
-	if (r->answer == NULL)
-		r->answer = &site->fixed[ANSWER_404];
-	if (r->answer->status == MHD_HTTP_OK && !get)
-		r->answer = &site->fixed[ANSWER_405];
-	if (h.body && r->answer->status == MHD_HTTP_OK)
-		r->answer = &site->fixed[ANSWER_413];
+	get = r->head || strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	r->answer = request_answer(site, &h, &to, get);
 	return h.body;
 }
 
@@ -598,7 +259,7 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 static void access_log(const struct http_conn *c)
 {
 	const struct http_req *r = &c->req;
-	int fd = c->snap->site->log_fd;
+	int fd = http_site_log_fd(c->snap->site);
 	struct timespec now, wall;
 	char sni[NAME_MAX_LEN + 2];
 	size_t sni_len = 0;
@@ -817,6 +478,21 @@ static size_t pool_size(const struct conf *c)
 	return (size_t)c->max_header_bytes * 2 + 4096;
 }
 
+static void log_listening(enum listen_kind kind, const char *where)
+{
+	switch (kind) {
+	case LISTEN_HTTPS:
+		log_info("listening on https://%s", where);
+		break;
+	case LISTEN_HTTP:
+		log_info("listening on http://%s", where);
+		break;
+	case LISTEN_UNIX:
+		log_info("listening on %s", where);
+		break;
+	}
+}
+
 static int listener_start(struct http_listener *l, const struct conf *c,
                           size_t i)
 {
@@ -868,17 +544,7 @@ static int listener_start(struct http_listener *l, const struct conf *c,
 		          where);
 		return -1;
 	}
-	switch (l->kind) {
-	case LISTEN_HTTPS:
-		log_info("listening on https://%s", where);
-		break;
-	case LISTEN_HTTP:
-		log_info("listening on http://%s", where);
-		break;
-	case LISTEN_UNIX:
-		log_info("listening on %s", where);
-		break;
-	}
+	log_listening(l->kind, where);
 	return 0;
 }
 
