@@ -11,7 +11,7 @@ build_pkgs="build-essential autoconf automake pkg-config
 # certtool (gnutls-bin), the postfix-mta-sts-resolver sender, dnsmasq for its
 # DNS, nginx, Caddy and HAProxy as reverse proxies, systemd-socket-activate (systemd),
 # valgrind, clang for the fuzzers, python3 for small test helpers.
-test_pkgs="gnutls-bin postfix-mta-sts-resolver dnsmasq-base nginx-light
+test_pkgs="gnutls-bin openssl postfix-mta-sts-resolver dnsmasq-base nginx-light
 	systemd valgrind clang python3 iproute2 util-linux procps caddy haproxy"
 
 case "${1:-build}" in

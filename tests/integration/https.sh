@@ -187,6 +187,19 @@ for v in 1.2 1.3; do
 	t_like "$(cat "$T/resume$v.out")" 'This is a resumed session' "TLS $v: the session is resumed"
 done
 
+# --- key exchange: X25519 first, so OpenSSL clients need no second hello ---
+# OpenSSL (curl, Python and Go senders likewise) sends an X25519 key share
+# first; a server preferring another group answers with a HelloRetryRequest
+# and costs every fetch an extra round trip.
+if command -v openssl >/dev/null 2>&1; then
+	echo | openssl s_client -connect "127.0.0.1:$HTTPS_PORT" -servername mta-sts.example.com \
+		-msg >"$T/ossl.out" 2>&1
+	t_like "$(cat "$T/ossl.out")" 'Server Temp Key: X25519' "an OpenSSL client gets X25519"
+	t_is "$(grep -c 'ServerHello' "$T/ossl.out")" 1 "in one ServerHello (no HelloRetryRequest)"
+else
+	t_skip "key exchange with an OpenSSL client" "openssl is not installed"
+fi
+
 # --- https and http serve the same bytes (PROXY-1) -------------------------
 for d in example.com example.org; do
 	h=mta-sts.$d
