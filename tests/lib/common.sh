@@ -2,7 +2,7 @@
 #
 # Output is TAP: each check prints "ok N - ..." or "not ok N - ...";
 # t_done prints the plan. A test that cannot run here calls t_skip_all,
-# which prints "1..0 # SKIP why" and exits 77. Every process a test starts
+# which prints "1..0 # SKIP why" and exits 0. Every process a test starts
 # is recorded by PID and killed by the EXIT trap; every file lives in $T.
 
 : "${STSD:=$top_builddir/stsd}"
@@ -81,7 +81,9 @@ t_files_equal() {  # t_files_equal GOT-FILE WANT-FILE DESCRIPTION
 	fi
 }
 
-t_skip_all() { echo "1..0 # SKIP $*"; exit 77; }
+# The TAP plan "1..0 # SKIP" is what marks a skipped test; the TAP driver
+# would count a non-zero exit (even 77) as an error.
+t_skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 t_bail() { echo "Bail out! $*"; exit 99; }
 
