@@ -28,11 +28,6 @@ void service_stopping(void)
 	sd_notify(0, "STOPPING=1");
 }
 
-void service_status(const char *status)
-{
-	sd_notifyf(0, "STATUS=%s", status);
-}
-
 uint64_t service_watchdog_usec(void)
 {
 	uint64_t usec = 0;
@@ -60,7 +55,6 @@ int service_listen_fds(int *first)
 void service_ready(const char *status) { (void)status; }
 void service_reloading(void) {}
 void service_stopping(void) {}
-void service_status(const char *status) { (void)status; }
 uint64_t service_watchdog_usec(void) { return 0; }
 void service_watchdog_ping(void) {}
 

@@ -15,7 +15,6 @@ void service_ready(const char *status);
 /* RELOADING=1 with MONOTONIC_USEC= (systemd 253 Type=notify-reload wants it). */
 void service_reloading(void);
 void service_stopping(void);
-void service_status(const char *status);
 
 /* The watchdog interval in microseconds, 0 when none is asked for. */
 uint64_t service_watchdog_usec(void);
