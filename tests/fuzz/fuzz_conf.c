@@ -6,18 +6,10 @@
  * that includes ("include: inc.yaml", "include: '*.yaml'", an included file
  * including itself) are exercised with fuzzed content too.
  *
- * Includes and the file system: conf_load() reads every file an include
- * names, so an input could make it read any file on the machine, or glob
- * its way through the whole tree (levels of "*" under "/"), which makes
- * runs slow and their results depend on the machine. Both files live in a private
- * directory made by mkdtemp() that holds nothing else, and while conf_load()
- * runs the harness confines the loader to it: open() (which the loader
- * uses for every file it reads) refuses paths outside the directory or with
- * a ".." in them, and glob() matches nothing unless the pattern names files
- * in the directory itself (no '/' after its prefix). Both wrappers override
- * the sanitizers' weak interceptors and call the C library's functions
- * through dlsym(RTLD_NEXT). Outside conf_load() they pass everything
- * through.
+ * Files: conf_load_from() reads through an in-memory source that knows
+ * exactly those two files (/fuzz/stsd.yaml and /fuzz/inc.yaml): no file on
+ * the machine is read, and an include pattern matches (fnmatch) only those
+ * two names, so runs are fast and the same on every machine.
  *
  * Invariants (trap on violation):
  *  - NULL is returned exactly when errors were reported;
@@ -34,13 +26,9 @@
  */
 #include "config.h"
 
-#include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <glob.h>
+#include <fnmatch.h>
 #include <stdarg.h>
-#include <limits.h>
-#include <unistd.h>
 
 #include "conf.h"
 #include "dnsrec.h"
@@ -53,84 +41,71 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[PATH_MAX];              /* realpath of the private dir */
-static size_t dir_len;
-static char main_path[PATH_MAX], inc_path[PATH_MAX];
+static const char main_path[] = "/fuzz/stsd.yaml";
+static const char inc_path[] = "/fuzz/inc.yaml";
+
+/* The two files of one input; inc is NULL when the input has none. */
+static struct {
+	const uint8_t *main, *inc;
+	size_t main_size, inc_size;
+} files;
+
 static FILE *diag_out;
-static bool confined;                   /* inside conf_load() */
 
-/* ---- confinement --------------------------------------------------------- */
+/* ---- the in-memory source ------------------------------------------------ */
 
-static bool inside_dir(const char *path)
+static int mem_read(void *ctx, const char *path, size_t max,
+                    struct fileio_data *out)
 {
-	return strncmp(path, dir, dir_len) == 0 && path[dir_len] == '/';
+	const uint8_t *data = files.main;
+	size_t size = files.main_size;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(path, inc_path) == 0 && files.inc) {
+		data = files.inc;
+		size = files.inc_size;
+		out->st.st_ino = 2;
+	} else if (strcmp(path, main_path) == 0) {
+		out->st.st_ino = 1;
+	} else {
+		return ENOENT;
+	}
+	if (size > max)
+		return EFBIG;
+	out->st.st_dev = 1;
+	out->st.st_mode = S_IFREG | 0644;
+	out->data = fuzz_xmalloc(size + 1);
+	memcpy(out->data, data, size);
+	out->data[size] = '\0';
+	out->len = size;
+	return 0;
 }
 
-int open(const char *path, int flags, ...)
+static int mem_expand(void *ctx, const char *pattern, char ***paths, size_t *n)
 {
-	static int (*real)(const char *, int, ...);
-	mode_t mode = 0;
+	const char *names[2] = { inc_path, main_path };   /* sorted */
+	size_t i;
 
-	if (flags & O_CREAT) {
-		va_list ap;
-
-		va_start(ap, flags);
-		mode = (mode_t)va_arg(ap, int);
-		va_end(ap);
+	*n = 0;
+	*paths = fuzz_xmalloc(2 * sizeof(**paths));
+	for (i = 0; i < 2; i++)
+		if ((names[i] != inc_path || files.inc) &&
+		    fnmatch(pattern, names[i], FNM_PATHNAME | FNM_PERIOD) == 0)
+			(*paths)[(*n)++] = strdup(names[i]);
+	if (*n == 0) {
+		free(*paths);
+		*paths = NULL;
+		return CONF_SOURCE_NOMATCH;
 	}
-	if (!real)
-		*(void **)&real = dlsym(RTLD_NEXT, "open");
-	if (confined && (!inside_dir(path) || strstr(path, "/..") != NULL)) {
-		errno = EACCES;
-		return -1;
-	}
-	return real(path, flags, mode);
+	return 0;
 }
 
-int glob(const char *restrict pattern, int flags,
-	 int (*errfunc)(const char *, int), glob_t *restrict g)
-{
-	static int (*real)(const char *restrict, int,
-			   int (*)(const char *, int), glob_t *restrict);
-
-	if (!real)
-		*(void **)&real = dlsym(RTLD_NEXT, "glob");
-	if (confined && (!inside_dir(pattern) ||
-			 strchr(pattern + dir_len + 1, '/'))) {
-		if (!(flags & GLOB_APPEND))
-			memset(g, 0, sizeof(*g));
-		return GLOB_NOMATCH;
-	}
-	return real(pattern, flags, errfunc, g);
-}
+static const struct conf_source mem_source = { mem_read, mem_expand, NULL };
 
 /* ---- set-up -------------------------------------------------------------- */
 
-static void remove_dir(void)
-{
-	unlink(main_path);
-	unlink(inc_path);
-	rmdir(dir);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char tmpl[PATH_MAX];
-	const char *tmp = getenv("TMPDIR");
-
-	(void)argc;
-	(void)argv;
-	snprintf(tmpl, sizeof(tmpl), "%s/stsd-fuzz-conf.XXXXXX",
-		 tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(tmpl) || !realpath(tmpl, dir)) {
-		perror("fuzz_conf: temporary directory");
-		abort();
-	}
-	dir_len = strlen(dir);
-	snprintf(main_path, sizeof(main_path), "%s/stsd.yaml", dir);
-	snprintf(inc_path, sizeof(inc_path), "%s/inc.yaml", dir);
-	atexit(remove_dir);
-
 	if (getenv("FUZZ_CONF_VERBOSE"))
 		diag_out = stderr;
 	else
@@ -140,29 +115,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	return 0;
-}
-
-static void write_file(const char *path, const uint8_t *data, size_t size)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		perror(path);
-		abort();
-	}
-	while (size > 0) {
-		ssize_t n = write(fd, data, size);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			perror(path);
-			abort();
-		}
-		data += n;
-		size -= (size_t)n;
-	}
-	close(fd);
 }
 
 /* ---- invariants ---------------------------------------------------------- */
@@ -304,15 +256,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			inc = data + i + strlen(INC_MARKER);
 			break;
 		}
-	write_file(main_path, data, main_size);
-	if (inc)
-		write_file(inc_path, inc, size - (size_t)(inc - data));
-	else
-		unlink(inc_path);
+	files.main = data;
+	files.main_size = main_size;
+	files.inc = inc;
+	files.inc_size = inc ? size - (size_t)(inc - data) : 0;
 
-	confined = true;
-	c = conf_load(main_path, &d);
-	confined = false;
+	c = conf_load_from(main_path, &mem_source, &d);
 
 	CHECK((c == NULL) == (d.errors > 0));
 	if (c)

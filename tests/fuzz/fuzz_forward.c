@@ -141,7 +141,7 @@ static void check_peer(struct reader *r)
 	uint8_t kind = byte(r), addr[16], net[MAX_PROXIES][16];
 	bool net_v6[MAX_PROXIES];
 	unsigned prefix[MAX_PROXIES];
-	struct conf_proxy proxies[MAX_PROXIES];
+	struct forward_net proxies[MAX_PROXIES];
 	struct sockaddr_storage ss;
 	const struct sockaddr *peer = (const struct sockaddr *)&ss;
 	char text[INET6_ADDRSTRLEN + 8];

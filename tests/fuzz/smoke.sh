@@ -8,7 +8,7 @@
 # result per harness; a failure shows the end of the fuzzer's output and
 # keeps the crashing input in the test's directory (T_KEEP=1 keeps it).
 #
-# Skipped when clang cannot link -fsanitize=fuzzer, when the GnuTLS or
+# Skipped when clang cannot link -fsanitize=fuzzer, when the libidn2 or
 # libyaml development files are missing, and under STSD_WRAPPER (the
 # valgrind pass of tests/run-all.sh: the harnesses carry their own
 # sanitizers, one run is enough).
@@ -31,8 +31,8 @@ if [ -z "$cc" ]; then
 fi
 [ -n "$cc" ] || t_skip_all "clang is not installed"
 command -v pkg-config >/dev/null 2>&1 || t_skip_all "pkg-config is not installed"
-pkg-config --exists gnutls yaml-0.1 ||
-	t_skip_all "the gnutls or yaml-0.1 development files are missing"
+pkg-config --exists libidn2 yaml-0.1 ||
+	t_skip_all "the libidn2 or yaml-0.1 development files are missing"
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$T/probe.c"
 "$cc" -fsanitize=fuzzer,address,undefined -o "$T/probe" "$T/probe.c" \
 	>"$T/probe.log" 2>&1 ||

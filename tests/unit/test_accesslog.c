@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "accesslog_io.h"
 #include "tap.h"
 
 /* 2026-11-29T15:04:05Z */

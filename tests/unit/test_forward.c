@@ -34,9 +34,9 @@ static struct sockaddr_storage addr(const char *text)
 	return ss;
 }
 
-static struct conf_proxy proxy(const char *text, unsigned prefix)
+static struct forward_net proxy(const char *text, unsigned prefix)
 {
-	struct conf_proxy p = { .prefix = prefix };
+	struct forward_net p = { .prefix = prefix };
 
 	p.addr = addr(text);
 	return p;
@@ -45,7 +45,7 @@ static struct conf_proxy proxy(const char *text, unsigned prefix)
 /* Is peer `text` trusted by the single entry `net`/`prefix`? */
 static bool trusts(const char *net, unsigned prefix, const char *peer)
 {
-	struct conf_proxy p = proxy(net, prefix);
+	struct forward_net p = proxy(net, prefix);
 	struct sockaddr_storage ss = addr(peer);
 
 	return forward_peer_trusted(&p, 1, (struct sockaddr *)&ss);
@@ -90,7 +90,7 @@ static void test_ipv4(void)
 	no("192.0.2.1", 4000000000u, "192.0.2.2");
 	{
 		/* Bytes after the address (sin_zero) must not be compared. */
-		struct conf_proxy p = proxy("192.0.2.1", 40);
+		struct forward_net p = proxy("192.0.2.1", 40);
 		struct sockaddr_storage peer = addr("192.0.2.1");
 
 		memset(((struct sockaddr_in *)&peer)->sin_zero, 0xff,
@@ -157,7 +157,7 @@ static void test_families(void)
 
 static void test_trusted_misc(void)
 {
-	struct conf_proxy list[3];
+	struct forward_net list[3];
 	struct sockaddr_storage peer = addr("192.0.2.9");
 	struct sockaddr_un un = { .sun_family = AF_UNIX };
 	struct sockaddr_storage unspec;

@@ -14,6 +14,7 @@
 
 #include "tap.h"
 #include "template.h"
+#include "template_file.h"
 
 static char mx1[] = "mx1.example.com";
 static char mx2[] = "*.mail.example.net";
@@ -349,7 +350,7 @@ static void test_read(void)
 		abort();
 	t = read_tpl(path, &errs);
 	ok(t == NULL, "read: missing file refused");
-	if (asprintf(&want, "stsd.yaml:2: error: cannot open index template "
+	if (asprintf(&want, "stsd.yaml:2: error: cannot read index template "
 	             "%s: No such file or directory\n", path) < 0)
 		abort();
 	is_str(errs, want, "read: missing file, message");
@@ -357,8 +358,8 @@ static void test_read(void)
 
 	t = read_tpl(dir, &errs);
 	ok(t == NULL, "read: a directory refused");
-	ok(strstr(errs, "cannot read index template") != NULL ||
-	   strstr(errs, "cannot open index template") != NULL,
+	ok(strstr(errs, "cannot read index template") != NULL &&
+	   strstr(errs, "Is a directory") != NULL,
 	   "read: a directory, message");
 	free(errs);
 

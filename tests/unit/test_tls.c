@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
 #include <gnutls/x509.h>
 
 #include "conf.h"
@@ -963,7 +964,8 @@ int main(void)
 	}
 	gnutls_certificate_allocate_credentials(&server_cred);
 	gnutls_certificate_set_retrieve_function2(server_cred,
-	                                          tls_cert_callback);
+		(gnutls_certificate_retrieve_function2 *)
+		tls_cert_callback_option());
 	gnutls_certificate_allocate_credentials(&client_cred);
 	gnutls_certificate_set_x509_trust_file(client_cred,
 	                                       P("%s/ca.pem", dir),

@@ -258,15 +258,18 @@ static void unknown_key(struct loader *L, struct file *F,
 	}
 	if (s->included_top)
 		for (i = 0; i < conf_main_schema.n_keys; i++)
-			if (!strcmp(name, conf_main_schema.keys[i])) {
+			if (conf_main_schema.keys[i] &&
+			    !strcmp(name, conf_main_schema.keys[i])) {
 				diag_error(L->d, &at, "only 'domains' and 'include' "
 				           "are allowed in an included file");
 				return;
 			}
 	expected[0] = '\0';
 	for (i = 0; i < s->n_keys && used < sizeof(expected); i++)
-		used += (size_t)snprintf(expected + used, sizeof(expected) - used,
-		                         "%s%s", i ? ", " : "", s->keys[i]);
+		if (s->keys[i])
+			used += (size_t)snprintf(expected + used,
+			                         sizeof(expected) - used, "%s%s",
+			                         used ? ", " : "", s->keys[i]);
 	diag_error(L->d, &at, "unknown key \"%.64s\"%s (expected %s)",
 	           name, s->where, expected);
 }
@@ -278,7 +281,7 @@ static void unknown_key(struct loader *L, struct file *F,
 unsigned conf_walk_map(struct loader *L, struct file *F, yaml_node_t *map,
                        const struct schema *s, void *ctx)
 {
-	unsigned first_line[16] = { 0 }, refused = 0;
+	unsigned first_line[CONF_SCHEMA_MAX_KEYS] = { 0 }, refused = 0;
 	yaml_node_pair_t *pair;
 
 	for (pair = map->data.mapping.pairs.start;
@@ -296,7 +299,8 @@ unsigned conf_walk_map(struct loader *L, struct file *F, yaml_node_t *map,
 			continue;
 		}
 		for (i = 0; i < s->n_keys; i++)
-			if (!strcmp((const char *)k->data.scalar.value, s->keys[i]))
+			if (s->keys[i] &&
+			    !strcmp((const char *)k->data.scalar.value, s->keys[i]))
 				break;
 		if (i == s->n_keys) {
 			unknown_key(L, F, s, k);

@@ -29,7 +29,12 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "conf.h"
+/* A trusted reverse proxy's network: an address and a prefix length
+ * (CIDR), the bits after the prefix zero. */
+struct forward_net {
+	struct sockaddr_storage addr;
+	unsigned prefix;
+};
 
 /*
  * True when `peer` lies in one of the `n` CIDRs of `proxies`. IPv4 peers
@@ -39,7 +44,7 @@
  * its family. A NULL peer, or one of another family (AF_UNIX), is not
  * trusted: unix-socket listeners are trusted by the caller, per listener.
  */
-bool forward_peer_trusted(const struct conf_proxy *proxies, size_t n,
+bool forward_peer_trusted(const struct forward_net *proxies, size_t n,
                           const struct sockaddr *peer);
 
 /*

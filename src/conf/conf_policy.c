@@ -183,6 +183,11 @@ static void tls_rpt_item(struct loader *L, struct file *F, yaml_node_t *item,
 		r->s->tls_rpt[r->s->n_tls_rpt++] = copy;
 }
 
+/* The keys of defaults (the first four) and of a domain (all). */
+enum policy_key {
+	PK_MODE, PK_MAX_AGE, PK_MX, PK_TLS_RPT, PK_ID, PK_SAME_AS, PK_N
+};
+
 /* mode, max_age, mx, tls_rpt: shared by defaults and domains. */
 static void policy_key(struct loader *L, struct file *F, unsigned key,
                        yaml_node_t *k, yaml_node_t *v, struct settings *s,
@@ -191,8 +196,8 @@ static void policy_key(struct loader *L, struct file *F, unsigned key,
 	const char *text, *msg;
 	struct loc at = conf_loc(F, v);
 
-	switch (key) {
-	case 0:
+	switch ((enum policy_key)key) {
+	case PK_MODE:
 		text = conf_str(L, F, v);
 		if (text == NULL) {
 			*bad = true;
@@ -210,7 +215,7 @@ static void policy_key(struct loader *L, struct file *F, unsigned key,
 			diag_warning(L->d, &at, "testing: senders report failures "
 			             "but deliver anyway");
 		break;
-	case 1:
+	case PK_MAX_AGE:
 		text = conf_str(L, F, v);
 		if (text == NULL) {
 			*bad = true;
@@ -229,7 +234,7 @@ static void policy_key(struct loader *L, struct file *F, unsigned key,
 			             "(%u); several senders misbehave below that",
 			             (unsigned long)s->max_age, POLICY_MAX_AGE_WARN);
 		break;
-	case 2: {
+	case PK_MX: {
 		struct mx_ctx m = { s, 0, BODY_FIXED_BYTES, NULL, bad };
 
 		s->has_mx = true;
@@ -239,7 +244,7 @@ static void policy_key(struct loader *L, struct file *F, unsigned key,
 		hostmap_free(m.seen);
 		break;
 	}
-	default: {
+	case PK_TLS_RPT: {
 		struct rpt_ctx r = { s, 0, bad };
 
 		s->has_tls_rpt = true;
@@ -248,17 +253,21 @@ static void policy_key(struct loader *L, struct file *F, unsigned key,
 			*bad = true;
 		break;
 	}
+	case PK_ID:
+	case PK_SAME_AS:
+	case PK_N:
+		break;                  /* a domain's own: domain_key */
 	}
 }
 
-static const char *const defaults_keys[] = {
-	"mode", "max_age", "mx", "tls_rpt",
+static const char *const defaults_keys[PK_N] = {
+	[PK_MODE] = "mode", [PK_MAX_AGE] = "max_age", [PK_MX] = "mx",
+	[PK_TLS_RPT] = "tls_rpt",
 };
 
 static void defaults_key(struct loader *L, struct file *F, unsigned key,
                          yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
-	(void)ctx;
 	policy_key(L, F, key, k, v, &L->defaults, &L->defaults_bad);
 }
 
@@ -267,8 +276,9 @@ const struct schema conf_defaults_schema = {
 	false,
 };
 
-static const char *const domain_keys[] = {
-	"mode", "max_age", "mx", "tls_rpt", "id", "same_as",
+static const char *const domain_keys[PK_N] = {
+	[PK_MODE] = "mode", [PK_MAX_AGE] = "max_age", [PK_MX] = "mx",
+	[PK_TLS_RPT] = "tls_rpt", [PK_ID] = "id", [PK_SAME_AS] = "same_as",
 };
 
 static void domain_key(struct loader *L, struct file *F, unsigned key,
@@ -279,7 +289,7 @@ static void domain_key(struct loader *L, struct file *F, unsigned key,
 	const char *s, *msg;
 	struct loc at = conf_loc(F, v);
 
-	if (key < 4) {
+	if (key != PK_ID && key != PK_SAME_AS) {
 		policy_key(L, F, key, k, v, &r->own, &r->bad);
 		return;
 	}
@@ -288,7 +298,7 @@ static void domain_key(struct loader *L, struct file *F, unsigned key,
 		r->bad = true;
 		return;
 	}
-	if (key == 4) {
+	if (key == PK_ID) {
 		msg = policy_id_check(s);
 		if (msg) {
 			diag_error(L->d, &at, "%s", msg);

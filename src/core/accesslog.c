@@ -6,7 +6,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "accesslog.h"
 
@@ -126,15 +125,4 @@ size_t accesslog_format(const struct accesslog_entry *e, char *out,
 	line_adds(&l, "\"");
 	l.p[l.len++] = '\n';
 	return l.len;
-}
-
-void accesslog_write(int fd, const struct accesslog_entry *e)
-{
-	char buf[ACCESSLOG_LINE_MAX];
-	size_t len = accesslog_format(e, buf, sizeof(buf));
-
-	/* One write: lines from several threads never interleave (O_APPEND). */
-	if (write(fd, buf, len) < 0) {
-		/* Nothing sensible to do per request; the log is best effort. */
-	}
 }

@@ -1,18 +1,25 @@
 /*
- * http_internal: what the two halves of the http module share, and nothing
- * else includes. http_site.c builds the prebuilt answers of one
- * configuration (struct http_site stays private to it); http.c runs the
- * libmicrohttpd server and, on the request path, only looks answers up
- * through the functions below.
+ * site: for one configuration, every answer prebuilt at load time (policy
+ * bodies, index pages, fixed error answers) in a hostmap keyed by
+ * "mta-sts.<domain>". Immutable once built, part of a snapshot, and read
+ * by the server (http.c) on the request path through the lookups below:
+ * no allocation of their own, no file I/O, no DNS.
  */
-#ifndef STSD_HTTP_INTERNAL_H
-#define STSD_HTTP_INTERNAL_H
+#ifndef STSD_SITE_H
+#define STSD_SITE_H
 
 #include <stddef.h>
 
-#include "http.h"
+#include "conf.h"
+#include "diag.h"
 
 struct MHD_Response;
+struct http_site;
+
+/* Builds the answers of `c`; problems (the index template) go to `d`. NULL
+ * on any error. */
+struct http_site *http_site_build(const struct conf *c, struct diag *d);
+void http_site_free(struct http_site *site);
 
 /* One answer: a response shared by every connection, its status, and the
  * length of its body (for the access log). */

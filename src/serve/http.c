@@ -1,7 +1,6 @@
 /*
  * http: the libmicrohttpd server (http_server). The answers it gives are
- * prebuilt per configuration by http_site.c and looked up through
- * http_internal.h.
+ * prebuilt per configuration and looked up through site.h.
  *
  * What needs no libmicrohttpd lives in pure modules with their own tests:
  * template.c (the index page), forward.c (trusted proxies and which host a
@@ -45,15 +44,15 @@
 
 #include <microhttpd.h>
 
-#include "accesslog.h"
+#include "accesslog_io.h"
 #include "conf.h"
 #include "forward.h"
 #include "http.h"
-#include "http_internal.h"
 #include "listen.h"
 #include "log.h"
 #include "name.h"
 #include "reaper.h"
+#include "site.h"
 #include "snapshot.h"
 #include "tls.h"
 
@@ -92,7 +91,7 @@ struct http_req {
 struct http_conn {
 	struct snapshot *snap;      /* one reference, for the whole connection */
 	struct http_listener *listener;
-	gnutls_session_t tls;       /* NULL on plain HTTP */
+	void *tls;                  /* gnutls_session_t; NULL on plain HTTP */
 	bool trusted;               /* peer is a trusted proxy */
 	char peer[INET6_ADDRSTRLEN];
 	struct http_req req;
@@ -132,7 +131,6 @@ static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind,
 {
 	struct req_headers *h = cls;
 
-	(void)kind;
 	if (value == NULL)
 		value_len = 0;
 	h->bytes += key_len + value_len + 4;    /* ": " and CRLF */
@@ -294,11 +292,11 @@ static struct http_conn *conn_open(struct http_listener *l,
 {
 	const union MHD_ConnectionInfo *ci;
 	struct http_conn *c = calloc(1, sizeof(*c));
-	gnutls_session_t session = NULL;
+	void *session = NULL;
 
 	if (l->kind == LISTEN_HTTPS) {
 		ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_GNUTLS_SESSION);
-		session = ci ? (gnutls_session_t)ci->tls_session : NULL;
+		session = ci ? ci->tls_session : NULL;
 	}
 	if (c == NULL)
 		goto fail;
@@ -370,8 +368,6 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
 {
 	struct http_listener *l = cls;
 
-	(void)addr;
-	(void)addr_len;
 	return atomic_load(&l->n_conns) < l->max_conns ? MHD_YES : MHD_NO;
 }
 
@@ -388,7 +384,6 @@ static void *on_request_line(void *cls, const char *uri,
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
-	(void)uri;
 	atomic_fetch_add(&l->srv->in_flight, 1);
 	return ci ? ci->socket_context : NULL;
 }
@@ -402,8 +397,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 	struct http_conn *c = *req_cls;
 	bool close_now;
 
-	(void)version;
-	(void)upload_data;
 	if (c == NULL)
 		return MHD_NO;  /* conn_open failed: just close */
 	if (c->req.answer == NULL) {
@@ -428,8 +421,6 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	struct http_listener *l = cls;
 	struct http_conn *c = *req_cls;
 
-	(void)mc;
-	(void)toe;
 	/* One call per on_request_line(), whatever became of the request. */
 	atomic_fetch_sub(&l->srv->in_flight, 1);
 	*req_cls = NULL;
@@ -446,8 +437,6 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 /* The path exactly as sent: no %HH decoding (see the top of this file). */
 static size_t unescape_none(void *cls, struct MHD_Connection *mc, char *s)
 {
-	(void)cls;
-	(void)mc;
 	return strlen(s);
 }
 
@@ -457,7 +446,6 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 	char msg[512];
 	size_t n;
 
-	(void)cls;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
@@ -505,7 +493,7 @@ static int listener_start(struct http_listener *l, const struct conf *c,
 	struct MHD_OptionItem tls_options[] = {
 		{ MHD_OPTION_HTTPS_PRIORITIES, 0, c->tls_priorities ?
 		  c->tls_priorities : (char *)CONF_DEFAULT_TLS_PRIORITIES },
-		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)tls_cert_callback },
+		{ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls_cert_callback_option() },
 		/* tls_session_setup() offers "http/1.1" alone */
 		{ MHD_OPTION_TLS_NO_ALPN, 1, NULL },
 		{ MHD_OPTION_END, 0, NULL },

@@ -12,8 +12,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <gnutls/gnutls.h>
+#include <stdlib.h>
 
+#include "idna.h"
 #include "name.h"
 
 #define MSG_EMPTY "name is empty"
@@ -165,9 +166,9 @@ static bool valid_utf8(const unsigned char *s, size_t len)
 static const char *idna_label(const char *label, size_t len, char *dst,
 			      size_t *dst_len)
 {
-	gnutls_datum_t a = { NULL, 0 };
 	const char *err = NULL;
-	size_t i;
+	size_t i, a_len;
+	char *a;
 
 	for (i = 0; i < len; i++) {
 		char c = label[i];
@@ -182,29 +183,31 @@ static const char *idna_label(const char *label, size_t len, char *dst,
 	if (label[len - 1] == '-')
 		return label_msg("label ", label, len, " ends with '-'");
 
-	/* Flags 0: IDNA2008 with the UTS #46 mapping (so "Ü" is "ü"). */
-	if (gnutls_idna_map(label, (unsigned)len, &a, 0) < 0)
+	/* IDNA2008 with the UTS #46 mapping (so "Ü" is "ü"). */
+	a = idna_to_ascii(label, len, false);
+	if (a == NULL)
 		return label_msg("label ", label, len,
 				 " is not a valid internationalised label "
 				 "(IDNA2008), or is longer than 63 characters "
 				 "as an A-label");
 
-	if (a.size == 0 || a.size > NAME_LABEL_MAX_LEN) {
-		err = a.size ? MSG_LABEL_LONG
-			     : label_msg("label ", label, len,
-					 " is empty after IDNA mapping");
+	a_len = strlen(a);
+	if (a_len == 0 || a_len > NAME_LABEL_MAX_LEN) {
+		err = a_len ? MSG_LABEL_LONG
+			    : label_msg("label ", label, len,
+					" is empty after IDNA mapping");
 	} else {
-		for (i = 0; i < a.size && !err; i++)
-			if (!is_ldh((char)a.data[i]))
+		for (i = 0; i < a_len && !err; i++)
+			if (!is_ldh(a[i]))
 				err = label_msg("label ", label, len,
 						" does not map to a single A-label");
 	}
 	if (!err) {
-		for (i = 0; i < a.size; i++)
-			dst[i] = ascii_lower((char)a.data[i]);
-		*dst_len = a.size;
+		for (i = 0; i < a_len; i++)
+			dst[i] = ascii_lower(a[i]);
+		*dst_len = a_len;
 	}
-	gnutls_free(a.data);
+	free(a);
 	return err;
 }
 
@@ -262,17 +265,17 @@ static const char *check_numeric(const char *name, size_t len)
  */
 static const char *check_a_label(const char *label, size_t len)
 {
-	gnutls_datum_t u = { NULL, 0 }, back = { NULL, 0 };
+	char *u, *back = NULL;
 	bool ok;
 
 	if (len < 4 || memcmp(label, "xn--", 4) != 0)
 		return NULL;
-	ok = gnutls_idna_reverse_map(label, (unsigned)len, &u, 0) == 0 &&
-	     gnutls_idna_map((const char *)u.data, u.size, &back,
-			     GNUTLS_IDNA_FORCE_2008) == 0 &&
-	     back.size == len && memcmp(back.data, label, len) == 0;
-	gnutls_free(u.data);
-	gnutls_free(back.data);
+	u = idna_to_unicode(label, len);
+	if (u)
+		back = idna_to_ascii(u, strlen(u), true);
+	ok = back && strlen(back) == len && memcmp(back, label, len) == 0;
+	free(u);
+	free(back);
 	if (!ok)
 		return label_msg("label ", label, len,
 				 " is not a valid IDNA2008 A-label");

@@ -13,7 +13,7 @@
  * a quoted field always ends at its closing quote. A missing field is "-".
  * The whole line is at most ACCESSLOG_LINE_MAX bytes, '\n' included.
  *
- * accesslog_format() is pure; accesslog_write() adds the one write(2).
+ * accesslog_format() is pure; accesslog_io.h adds the one write(2).
  */
 #ifndef STSD_ACCESSLOG_H
 #define STSD_ACCESSLOG_H
@@ -54,10 +54,5 @@ struct accesslog_entry {
  */
 size_t accesslog_format(const struct accesslog_entry *e, char *out,
                         size_t size);
-
-/* Formats the line for `e` and appends it to `fd` with a single write(2),
- * so that lines from several threads never interleave (with O_APPEND). Best
- * effort: a failed write is ignored. */
-void accesslog_write(int fd, const struct accesslog_entry *e);
 
 #endif

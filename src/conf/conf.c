@@ -29,12 +29,25 @@
 
 /* ---- the top level of a file ------------------------------------------- */
 
-static const char *const main_keys[] = {
-	"listen", "certificates", "tls", "http", "limits", "dns", "user",
-	"group", "allow_root", "defaults", "domains", "include",
+enum top_key {
+	TOP_LISTEN, TOP_CERTIFICATES, TOP_TLS, TOP_HTTP, TOP_LIMITS, TOP_DNS,
+	TOP_USER, TOP_GROUP, TOP_ALLOW_ROOT, TOP_DEFAULTS, TOP_DOMAINS,
+	TOP_INCLUDE, TOP_N
+};
+_Static_assert(TOP_N <= CONF_SCHEMA_MAX_KEYS, "too many top-level keys");
+
+static const char *const main_keys[TOP_N] = {
+	[TOP_LISTEN] = "listen", [TOP_CERTIFICATES] = "certificates",
+	[TOP_TLS] = "tls", [TOP_HTTP] = "http", [TOP_LIMITS] = "limits",
+	[TOP_DNS] = "dns", [TOP_USER] = "user", [TOP_GROUP] = "group",
+	[TOP_ALLOW_ROOT] = "allow_root", [TOP_DEFAULTS] = "defaults",
+	[TOP_DOMAINS] = "domains", [TOP_INCLUDE] = "include",
 };
 
-static const char *const included_keys[] = { "domains", "include" };
+/* An included file adds domains and includes, nothing else. */
+static const char *const included_keys[TOP_N] = {
+	[TOP_DOMAINS] = "domains", [TOP_INCLUDE] = "include",
+};
 
 /* One key of a file's top level. The server's sections are walked by
  * conf_section.c, the policies by conf_policy.c, includes by
@@ -44,49 +57,48 @@ static void top_key(struct loader *L, struct file *F, unsigned key,
 {
 	struct conf *c = L->c;
 
-	(void)k;
-	if (F->included)        /* included_keys: domains, include */
-		key = key == 0 ? 10 : 11;
-	switch (key) {
-	case 0:
+	switch ((enum top_key)key) {
+	case TOP_LISTEN:
 		if (!yamldoc_is_null(v))
 			conf_each_item(L, F, v, false, conf_listen_item, ctx);
 		break;
-	case 1:
+	case TOP_CERTIFICATES:
 		if (!yamldoc_is_null(v))
 			conf_each_item(L, F, v, false, conf_cert_item, ctx);
 		break;
-	case 2:
+	case TOP_TLS:
 		conf_walk_section(L, F, v, &conf_tls_schema, ctx);
 		break;
-	case 3:
+	case TOP_HTTP:
 		conf_walk_section(L, F, v, &conf_http_schema, ctx);
 		break;
-	case 4:
+	case TOP_LIMITS:
 		conf_walk_section(L, F, v, &conf_limits_schema, ctx);
 		break;
-	case 5:
+	case TOP_DNS:
 		conf_walk_section(L, F, v, &conf_dns_schema, ctx);
 		break;
-	case 6:
+	case TOP_USER:
 		conf_name_value(L, F, v, "user", &c->user);
 		break;
-	case 7:
+	case TOP_GROUP:
 		conf_name_value(L, F, v, "group", &c->group);
 		break;
-	case 8:
+	case TOP_ALLOW_ROOT:
 		conf_bool(L, F, v, &c->allow_root);
 		break;
-	case 9:
+	case TOP_DEFAULTS:
 		if (!conf_walk_section(L, F, v, &conf_defaults_schema, ctx))
 			L->defaults_bad = true;
 		break;
-	case 10:
+	case TOP_DOMAINS:
 		conf_walk_domains(L, F, v);
 		break;
-	default:
+	case TOP_INCLUDE:
 		if (!yamldoc_is_null(v))
 			conf_each_item(L, F, v, true, conf_include_item, ctx);
+		break;
+	case TOP_N:
 		break;
 	}
 }
@@ -157,13 +169,31 @@ static void set_defaults(struct loader *L)
 	c->dns_ttl = CONF_DEFAULT_DNS_TTL;
 }
 
+/* Reads the main file and every file it includes, walking each. */
+static void read_files(struct loader *L, const char *path)
+{
+	struct file F;
+
+	conf_include_push(L, path, NULL);
+	while (!L->oom && conf_next_file(L, &F)) {
+		conf_walk_file(L, &F);
+		conf_file_done(L, &F);
+	}
+}
+
 struct conf *conf_load(const char *path, struct diag *d)
+{
+	return conf_load_from(path, &conf_fs_source, d);
+}
+
+struct conf *conf_load_from(const char *path, const struct conf_source *src,
+                            struct diag *d)
 {
 	struct loader L = { 0 };
 	unsigned errors = d->errors;
-	size_t i;
 
 	L.d = d;
+	L.src = src;
 	L.c = calloc(1, sizeof(*L.c));
 	if (L.c == NULL)
 		return NULL;
@@ -177,7 +207,7 @@ struct conf *conf_load(const char *path, struct diag *d)
 	if (L.read == NULL)
 		conf_oom(&L);
 	if (!L.oom)
-		conf_load_file(&L, path, NULL);
+		read_files(&L, path);
 	/* Per-domain checks only once every file was read without a fatal
 	 * problem in reading itself; value errors don't stop them. */
 	if (!L.oom && L.c->n_files > 0) {
@@ -186,9 +216,7 @@ struct conf *conf_load(const char *path, struct diag *d)
 	}
 	conf_policies_free(&L);
 	hostmap_free(L.read);
-	for (i = 0; i < L.n_reals; i++)
-		free(L.reals[i]);
-	free(L.reals);
+	conf_includes_free(&L);
 	if (L.oom || d->errors != errors) {
 		conf_free(L.c);
 		return NULL;

@@ -124,7 +124,6 @@ void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
 	const char *name, *text, *msg;
 	unsigned i;
 
-	(void)ctx;
 	if (item->type != YAML_MAPPING_NODE) {
 		conf_type_error(L, F, item,
 		                "a mapping such as \"https: ADDR:PORT\"");
@@ -180,17 +179,26 @@ void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
 
 /* ---- certificates ------------------------------------------------------- */
 
-static const char *const cert_keys[] = { "cert", "key", "dir" };
+enum cert_key { CERT_CERT, CERT_KEY, CERT_DIR, CERT_N };
+
+static const char *const cert_keys[CERT_N] = {
+	[CERT_CERT] = "cert", [CERT_KEY] = "key", [CERT_DIR] = "dir",
+};
 
 static void cert_key(struct loader *L, struct file *F, unsigned key,
                      yaml_node_t *k, yaml_node_t *v, void *ctx)
 {
 	struct conf_cert *e = ctx;
-	char **slot = key == 0 ? &e->cert : key == 1 ? &e->key : &e->dir;
-	struct loc *at = key == 0 ? &e->cert_loc : key == 1 ? &e->key_loc
-	                                                      : &e->dir_loc;
+	char **slot = &e->dir;
+	struct loc *at = &e->dir_loc;
 
-	(void)k;
+	if (key == CERT_CERT) {
+		slot = &e->cert;
+		at = &e->cert_loc;
+	} else if (key == CERT_KEY) {
+		slot = &e->key;
+		at = &e->key_loc;
+	}
 	*slot = conf_path(L, F, v);
 	*at = conf_loc(F, v);
 }
@@ -206,7 +214,6 @@ void conf_cert_item(struct loader *L, struct file *F, yaml_node_t *item,
 	struct conf_cert e = { 0 };
 	unsigned before = L->d->errors;
 
-	(void)ctx;
 	if (item->type != YAML_MAPPING_NODE) {
 		conf_type_error(L, F, item,
 		                "a mapping with cert and key, or dir");
@@ -238,8 +245,15 @@ void conf_cert_item(struct loader *L, struct file *F, yaml_node_t *item,
 
 /* ---- tls, http, limits, dns -------------------------------------------- */
 
-static const char *const tls_keys[] = {
-	"priorities", "default_host", "expiry_warning_days", "session_tickets",
+enum tls_key {
+	TLS_PRIORITIES, TLS_DEFAULT_HOST, TLS_EXPIRY_WARNING_DAYS,
+	TLS_SESSION_TICKETS, TLS_N
+};
+
+static const char *const tls_keys[TLS_N] = {
+	[TLS_PRIORITIES] = "priorities", [TLS_DEFAULT_HOST] = "default_host",
+	[TLS_EXPIRY_WARNING_DAYS] = "expiry_warning_days",
+	[TLS_SESSION_TICKETS] = "session_tickets",
 };
 
 static void tls_key(struct loader *L, struct file *F, unsigned key,
@@ -250,17 +264,15 @@ static void tls_key(struct loader *L, struct file *F, unsigned key,
 	unsigned long n;
 	const char *s, *msg;
 
-	(void)k;
-	(void)ctx;
-	switch (key) {
-	case 0:
+	switch ((enum tls_key)key) {
+	case TLS_PRIORITIES:
 		s = conf_str(L, F, v);
 		if (s && !*s)
 			conf_value_error(L, F, v, "priorities is empty");
 		else if (s)
 			conf_set_str(L, &c->tls_priorities, s);
 		break;
-	case 1:
+	case TLS_DEFAULT_HOST:
 		s = conf_str(L, F, v);
 		if (s == NULL)
 			break;
@@ -275,12 +287,14 @@ static void tls_key(struct loader *L, struct file *F, unsigned key,
 		conf_set_str(L, &c->tls_default_host, name);
 		c->tls_default_host_loc = conf_loc(F, v);
 		break;
-	case 2:
+	case TLS_EXPIRY_WARNING_DAYS:
 		if (conf_uint(L, F, v, 0, CONF_MAX_EXPIRY_WARN_DAYS, &n))
 			c->tls_expiry_warn_days = (unsigned)n;
 		break;
-	default:
+	case TLS_SESSION_TICKETS:
 		conf_bool(L, F, v, &c->tls_session_tickets);
+		break;
+	case TLS_N:
 		break;
 	}
 }
@@ -294,7 +308,7 @@ static void proxy_item(struct loader *L, struct file *F, yaml_node_t *item,
                        void *ctx)
 {
 	struct conf *c = L->c;
-	struct conf_proxy p = { 0 };
+	struct forward_net p = { 0 };
 	const char *s = conf_str(L, F, item), *slash;
 	char host[INET6_ADDRSTRLEN + 1];
 	unsigned char *bytes;
@@ -303,7 +317,6 @@ static void proxy_item(struct loader *L, struct file *F, yaml_node_t *item,
 	bool host_bits = false;
 	struct loc at;
 
-	(void)ctx;
 	if (s == NULL)
 		return;
 	at = conf_loc(F, item);
@@ -352,7 +365,6 @@ static void proxy_item(struct loader *L, struct file *F, yaml_node_t *item,
 		diag_warning(L->d, &at, "trusted proxy \"%.64s\" has bits set "
 		             "after the /%lu prefix; they are ignored", s, prefix);
 	p.prefix = (unsigned)prefix;
-	p.loc = at;
 	if (conf_grow(L, &c->proxies, c->n_proxies, &L->proxies_cap,
 	              sizeof(*c->proxies)))
 		c->proxies[c->n_proxies++] = p;
@@ -362,9 +374,17 @@ bad:
 	           "IPv6 address with an optional /prefix", s);
 }
 
-static const char *const http_keys[] = {
-	"cache_control", "index_page", "index_template", "access_log",
-	"trusted_proxies",
+enum http_key {
+	HTTP_CACHE_CONTROL, HTTP_INDEX_PAGE, HTTP_INDEX_TEMPLATE,
+	HTTP_ACCESS_LOG, HTTP_TRUSTED_PROXIES, HTTP_N
+};
+
+static const char *const http_keys[HTTP_N] = {
+	[HTTP_CACHE_CONTROL] = "cache_control",
+	[HTTP_INDEX_PAGE] = "index_page",
+	[HTTP_INDEX_TEMPLATE] = "index_template",
+	[HTTP_ACCESS_LOG] = "access_log",
+	[HTTP_TRUSTED_PROXIES] = "trusted_proxies",
 };
 
 static void http_key(struct loader *L, struct file *F, unsigned key,
@@ -374,9 +394,8 @@ static void http_key(struct loader *L, struct file *F, unsigned key,
 	const char *s, *p;
 	char *path;
 
-	(void)k;
-	switch (key) {
-	case 0:
+	switch ((enum http_key)key) {
+	case HTTP_CACHE_CONTROL:
 		s = conf_str(L, F, v);
 		if (s == NULL)
 			break;
@@ -388,10 +407,10 @@ static void http_key(struct loader *L, struct file *F, unsigned key,
 		else
 			conf_set_str(L, &c->cache_control, s);
 		break;
-	case 1:
+	case HTTP_INDEX_PAGE:
 		conf_bool(L, F, v, &c->index_page);
 		break;
-	case 2:
+	case HTTP_INDEX_TEMPLATE:
 		path = conf_path(L, F, v);
 		if (path) {
 			free(c->index_template);
@@ -399,7 +418,7 @@ static void http_key(struct loader *L, struct file *F, unsigned key,
 			c->index_template_loc = conf_loc(F, v);
 		}
 		break;
-	case 3:
+	case HTTP_ACCESS_LOG:
 		s = conf_str(L, F, v);
 		if (s == NULL)
 			break;
@@ -414,8 +433,10 @@ static void http_key(struct loader *L, struct file *F, unsigned key,
 		else
 			c->access_log = conf_strdup(L, s);
 		break;
-	default:
+	case HTTP_TRUSTED_PROXIES:
 		conf_each_item(L, F, v, true, proxy_item, ctx);
+		break;
+	case HTTP_N:
 		break;
 	}
 }
@@ -424,8 +445,16 @@ const struct schema conf_http_schema = {
 	" in http", http_keys, N_OF(http_keys), http_key, false,
 };
 
-static const char *const limits_keys[] = {
-	"connections", "connections_per_ip", "timeout", "header_size",
+enum limits_key {
+	LIMITS_CONNECTIONS, LIMITS_CONNECTIONS_PER_IP, LIMITS_TIMEOUT,
+	LIMITS_HEADER_SIZE, LIMITS_N
+};
+
+static const char *const limits_keys[LIMITS_N] = {
+	[LIMITS_CONNECTIONS] = "connections",
+	[LIMITS_CONNECTIONS_PER_IP] = "connections_per_ip",
+	[LIMITS_TIMEOUT] = "timeout",
+	[LIMITS_HEADER_SIZE] = "header_size",
 };
 
 static void limits_key(struct loader *L, struct file *F, unsigned key,
@@ -434,27 +463,28 @@ static void limits_key(struct loader *L, struct file *F, unsigned key,
 	struct conf *c = L->c;
 	unsigned long n;
 
-	(void)k;
-	(void)ctx;
-	switch (key) {
-	case 0:
-		if (conf_uint(L, F, v, 1, 1000000, &n))
+	switch ((enum limits_key)key) {
+	case LIMITS_CONNECTIONS:
+		if (conf_uint(L, F, v, 1, CONF_MAX_CONNECTIONS, &n))
 			c->max_connections = (unsigned)n;
 		break;
-	case 1:
-		if (conf_uint(L, F, v, 1, 1000000, &n)) {
+	case LIMITS_CONNECTIONS_PER_IP:
+		if (conf_uint(L, F, v, 1, CONF_MAX_CONNECTIONS, &n)) {
 			c->max_connections_per_ip = (unsigned)n;
 			L->has_per_ip = true;
 			L->per_ip_loc = conf_loc(F, v);
 		}
 		break;
-	case 2:
-		if (conf_uint(L, F, v, 1, 3600, &n))
+	case LIMITS_TIMEOUT:
+		if (conf_uint(L, F, v, 1, CONF_MAX_TIMEOUT, &n))
 			c->timeout_seconds = (unsigned)n;
 		break;
-	default:
-		if (conf_uint(L, F, v, 1024, 1048576, &n))
+	case LIMITS_HEADER_SIZE:
+		if (conf_uint(L, F, v, CONF_MIN_HEADER_BYTES,
+		              CONF_MAX_HEADER_BYTES, &n))
 			c->max_header_bytes = (unsigned)n;
+		break;
+	case LIMITS_N:
 		break;
 	}
 }
@@ -473,7 +503,6 @@ static void dns_addr_item(struct loader *L, struct file *F, yaml_node_t *item,
 	char **addrs;
 	int af;
 
-	(void)ctx;
 	if (s == NULL)
 		return;
 	af = strchr(s, ':') ? AF_INET6 : AF_INET;
@@ -497,7 +526,11 @@ static void dns_addr_item(struct loader *L, struct file *F, yaml_node_t *item,
 		c->n_dns_host_addrs++;
 }
 
-static const char *const dns_keys[] = { "ttl", "cname", "addresses" };
+enum dns_key { DNS_TTL, DNS_CNAME, DNS_ADDRESSES, DNS_N };
+
+static const char *const dns_keys[DNS_N] = {
+	[DNS_TTL] = "ttl", [DNS_CNAME] = "cname", [DNS_ADDRESSES] = "addresses",
+};
 
 static void dns_key(struct loader *L, struct file *F, unsigned key,
                     yaml_node_t *k, yaml_node_t *v, void *ctx)
@@ -507,12 +540,12 @@ static void dns_key(struct loader *L, struct file *F, unsigned key,
 	const char *s, *msg;
 	unsigned long n;
 
-	switch (key) {
-	case 0:
-		if (conf_uint(L, F, v, 0, 2147483647, &n))
+	switch ((enum dns_key)key) {
+	case DNS_TTL:
+		if (conf_uint(L, F, v, 0, CONF_MAX_DNS_TTL, &n))
 			c->dns_ttl = (uint32_t)n;
 		break;
-	case 1:
+	case DNS_CNAME:
 		L->cname_loc = conf_loc(F, k);
 		s = conf_str(L, F, v);
 		if (s == NULL)
@@ -526,9 +559,11 @@ static void dns_key(struct loader *L, struct file *F, unsigned key,
 		}
 		conf_set_str(L, &c->dns_host_cname, name);
 		break;
-	default:
+	case DNS_ADDRESSES:
 		L->addrs_loc = conf_loc(F, k);
 		conf_each_item(L, F, v, true, dns_addr_item, ctx);
+		break;
+	case DNS_N:
 		break;
 	}
 }

@@ -46,6 +46,7 @@
 
 #include "conf.h"
 #include "diag.h"
+#include "fileio.h"
 #include "name.h"
 #include "tls.h"
 #include "tls_internal.h"
@@ -109,54 +110,23 @@ static bool has_suffix(const char *s, const char *suffix)
 }
 
 /*
- * Reads a whole regular file into out->data (NUL-terminated, not counted in
- * out->size; caller frees, wiping it first if it held a key). `st` gets the
- * file's status, taken from the open descriptor. -1 with errno set.
+ * Reads a PEM file (a regular file of at most TLS_MAX_PEM_FILE bytes) into
+ * out (NUL-terminated, not counted in out->size; caller frees with
+ * free_key_buffer when it held a key). `st` gets the file's status. NULL,
+ * or why it cannot be read.
  */
-static int read_file(const char *path, gnutls_datum_t *out, struct stat *st)
+static const char *read_pem(const char *path, gnutls_datum_t *out,
+                            struct stat *st)
 {
-	unsigned char *buf = NULL;
-	size_t got = 0;
-	int fd, err;
+	struct fileio_data f;
+	int err = fileio_read(path, TLS_MAX_PEM_FILE, &f);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, st) < 0)
-		goto fail;
-	if (S_ISDIR(st->st_mode)) {
-		errno = EISDIR;
-		goto fail;
-	}
-	if (!S_ISREG(st->st_mode) || st->st_size > TLS_MAX_PEM_FILE) {
-		errno = S_ISREG(st->st_mode) ? EFBIG : EINVAL;
-		goto fail;
-	}
-	buf = malloc((size_t)st->st_size + 1);
-	if (buf == NULL)
-		goto fail;
-	while (got < (size_t)st->st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st->st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		if (n == 0)
-			break;          /* shrank meanwhile: take what is there */
-		got += (size_t)n;
-	}
-	close(fd);
-	buf[got] = '\0';
-	out->data = buf;
-	out->size = (unsigned)got;
-	return 0;
-fail:
-	err = errno;
-	free(buf);
-	close(fd);
-	errno = err;
-	return -1;
+	if (err)
+		return fileio_strerror(err);
+	*st = f.st;
+	out->data = (unsigned char *)f.data;
+	out->size = (unsigned)f.len;
+	return NULL;
 }
 
 static void free_key_buffer(gnutls_datum_t *data)
@@ -343,12 +313,13 @@ static int load_chain(struct loader *l, struct tls_chain *ch,
 	gnutls_datum_t data = { NULL, 0 };
 	gnutls_x509_crt_t *crts = NULL;
 	unsigned n = 0, n_pcerts;
+	const char *why;
 	struct stat st;
 	int ret;
 
-	if (read_file(path, &data, &st) < 0) {
-		diag_error(l->d, at, "cannot read %s: %s", path,
-		           strerror(errno));
+	why = read_pem(path, &data, &st);
+	if (why) {
+		diag_error(l->d, at, "cannot read %s: %s", path, why);
 		return -1;
 	}
 	ret = parse_chain(l, path, at, &data, &crts, &n);
@@ -401,12 +372,13 @@ static int load_key(struct loader *l, struct tls_chain *ch,
                     const char *path, const struct loc *at)
 {
 	gnutls_datum_t data = { NULL, 0 };
+	const char *why;
 	struct stat st;
 	int ret, rc = 0;
 
-	if (read_file(path, &data, &st) < 0) {
-		diag_error(l->d, at, "cannot read %s: %s", path,
-		           strerror(errno));
+	why = read_pem(path, &data, &st);
+	if (why) {
+		diag_error(l->d, at, "cannot read %s: %s", path, why);
 		return -1;
 	}
 	if ((st.st_mode & 077) != 0) {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "conf.h"
-#include "http.h"
+#include "site.h"
 #include "snapshot.h"
 #include "tls.h"
 

@@ -1,5 +1,5 @@
 /*
- * template: the index page template (pure, except template_read()).
+ * template: the index page template (pure; template_file.h reads one).
  *
  * A template is text with placeholders "{{name}}", name made of [a-z_]. The
  * known names are domain, policy_host, policy_url, mode, max_age, mx, id and
@@ -47,12 +47,5 @@ unsigned template_check(const char *tpl, const char *file,
  * NUL-terminated). Returns NULL on ENOMEM. Caller frees.
  */
 char *template_render(const char *tpl, const struct policy *pol, size_t *len);
-
-/*
- * Reads the template file at `path`: at most TEMPLATE_MAX_BYTES, no NUL
- * byte. Returns the NUL-terminated text, or NULL after reporting why through
- * `d` at `at`. Caller frees.
- */
-char *template_read(const char *path, const struct loc *at, struct diag *d);
 
 #endif

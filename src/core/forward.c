@@ -58,7 +58,7 @@ static bool prefix_match(const unsigned char *a, const unsigned char *net,
  * entry ::ffff:a.b.c.d/P counts as a.b.c.d/(P - 96), and no prefix is
  * longer than the address.
  */
-static unsigned proxy_prefix(const struct conf_proxy *p, int fam)
+static unsigned proxy_prefix(const struct forward_net *p, int fam)
 {
 	unsigned prefix = p->prefix;
 
@@ -69,7 +69,7 @@ static unsigned proxy_prefix(const struct conf_proxy *p, int fam)
 	return prefix > 128 ? 128 : prefix;
 }
 
-bool forward_peer_trusted(const struct conf_proxy *proxies, size_t n,
+bool forward_peer_trusted(const struct forward_net *proxies, size_t n,
                           const struct sockaddr *peer)
 {
 	const unsigned char *a, *net;
@@ -78,7 +78,7 @@ bool forward_peer_trusted(const struct conf_proxy *proxies, size_t n,
 	if (fam == 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		const struct conf_proxy *p = &proxies[i];
+		const struct forward_net *p = &proxies[i];
 
 		if (addr_bytes((const struct sockaddr *)&p->addr, &net) != fam)
 			continue;

@@ -1,5 +1,7 @@
 /*
- * tls: certificates, keys and SNI selection (GnuTLS).
+ * tls: certificates, keys and SNI selection (GnuTLS, which this header
+ * keeps to itself: a TLS session is passed as the `void *` that
+ * libmicrohttpd hands out, a gnutls_session_t).
  *
  * A tls_store holds every configured chain and key, and a table from host
  * name (exact "mta-sts.example.com" and wildcard "*.example.com" SANs) to the
@@ -11,8 +13,6 @@
 #define STSD_TLS_H
 
 #include <stddef.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/abstract.h>
 
 #include "conf.h"
 #include "diag.h"
@@ -52,21 +52,19 @@ const char *tls_store_lookup(const struct tls_store *s, const char *host);
  * start libmicrohttpd with MHD_OPTION_TLS_NO_ALPN). `s` must outlive the
  * session. 0 or -1.
  */
-int tls_session_setup(const struct tls_store *s, gnutls_session_t session);
+int tls_session_setup(const struct tls_store *s, void *session);
 
 /*
- * gnutls_certificate_retrieve_function2 for MHD_OPTION_HTTPS_CERT_CALLBACK:
- * picks the chain for the session's SNI name; with no SNI, the configured
- * default host's chain or none; for an unknown name it fails the handshake
- * with an unrecognized_name alert.
+ * The value for MHD_OPTION_HTTPS_CERT_CALLBACK: a
+ * gnutls_certificate_retrieve_function2 that picks the chain for the
+ * session's SNI name; with no SNI, the configured default host's chain or
+ * none; for an unknown name it fails the handshake with an
+ * unrecognized_name alert.
  */
-int tls_cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
-                      int nreqs, const gnutls_pk_algorithm_t *pk_algos,
-                      int pk_algos_length, gnutls_pcert_st **pcert,
-                      unsigned int *pcert_length, gnutls_privkey_t *pkey);
+void *tls_cert_callback_option(void);
 
 /* Copies the session's SNI name (NUL-terminated, maybe truncated) to out;
  * returns its length, 0 when the client sent none. For the access log. */
-size_t tls_session_sni(gnutls_session_t session, char *out, size_t out_len);
+size_t tls_session_sni(void *session, char *out, size_t out_len);
 
 #endif

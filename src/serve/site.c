@@ -1,10 +1,10 @@
 /*
- * http_site: the prebuilt answers of one configuration (see http.h).
+ * site: the prebuilt answers of one configuration (see site.h).
  *
  * Every answer stsd can give is built when a configuration is loaded: the
  * policy and the index page of each served host, and a handful of fixed,
  * short error answers. The request path (http.c) only looks things up
- * through http_internal.h: no allocation of its own, no file I/O, no DNS.
+ * through site.h: no allocation of its own, no file I/O, no DNS.
  * The one exception is an index page, rendered on its first request.
  */
 #include "config.h"
@@ -23,11 +23,11 @@
 #include "conf.h"
 #include "diag.h"
 #include "hostmap.h"
-#include "http.h"
-#include "http_internal.h"
 #include "name.h"
 #include "policy.h"
+#include "site.h"
 #include "template.h"
+#include "template_file.h"
 
 /*
  * One served host. Hosts whose bodies are byte-identical (a provider's
@@ -350,7 +350,7 @@ void http_site_free(struct http_site *s)
 }
 
 /* ------------------------------------------------------------------------
- * Lookups for the request path (http_internal.h)
+ * Lookups for the request path (site.h)
  */
 
 const struct http_answer *http_site_fixed(const struct http_site *s,

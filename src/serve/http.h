@@ -1,9 +1,6 @@
 /*
- * http: the HTTP side of stsd (libmicrohttpd).
- *
- * http_site: for one configuration, every response prebuilt at load time
- * (policy body, index page, fixed error answers), in a hostmap keyed by
- * "mta-sts.<domain>". Immutable, part of a snapshot.
+ * http: the HTTP server of stsd (libmicrohttpd); the answers it sends are
+ * prebuilt by site.h.
  *
  * http_server: one libmicrohttpd daemon per listening socket. Each request is
  * answered from the snapshot its connection acquired when it started, so a
@@ -18,11 +15,7 @@
 #include "conf.h"
 #include "diag.h"
 
-struct http_site;
 struct http_server;
-
-struct http_site *http_site_build(const struct conf *c, struct diag *d);
-void http_site_free(struct http_site *site);
 
 /*
  * Starts serving on `fds` (bound, listening sockets; fds[i] belongs to

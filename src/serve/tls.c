@@ -242,8 +242,9 @@ static int check_client_hello(gnutls_session_t session)
 	return GNUTLS_E_INTERNAL_ERROR;
 }
 
-int tls_session_setup(const struct tls_store *s, gnutls_session_t session)
+int tls_session_setup(const struct tls_store *s, void *tls_session)
 {
+	gnutls_session_t session = tls_session;
 	gnutls_datum_t http11 = { (unsigned char *)"http/1.1", 8 };
 
 	if (s == NULL)
@@ -271,18 +272,16 @@ int tls_session_setup(const struct tls_store *s, gnutls_session_t session)
 	return 0;
 }
 
-int tls_cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
-                      int nreqs, const gnutls_pk_algorithm_t *pk_algos,
-                      int pk_algos_length, gnutls_pcert_st **pcert,
-                      unsigned int *pcert_length, gnutls_privkey_t *pkey)
+static int tls_cert_callback(gnutls_session_t session,
+                             const gnutls_datum_t *req_ca_dn, int nreqs,
+                             const gnutls_pk_algorithm_t *pk_algos,
+                             int pk_algos_length, gnutls_pcert_st **pcert,
+                             unsigned int *pcert_length,
+                             gnutls_privkey_t *pkey)
 {
 	gnutls_alert_description_t alert;
 	const struct tls_chain *ch;
 
-	(void)req_ca_dn;
-	(void)nreqs;
-	(void)pk_algos;
-	(void)pk_algos_length;
 	/* check_client_hello has refused unknown names already; this is
 	 * for sessions set up without it. GnuTLS does not free what we
 	 * return (no GNUTLS_CERT_RETR_DEINIT_ALL with function2). */
@@ -297,8 +296,14 @@ int tls_cert_callback(gnutls_session_t session, const gnutls_datum_t *req_ca_dn,
 	return 0;
 }
 
-size_t tls_session_sni(gnutls_session_t session, char *out, size_t out_len)
+void *tls_cert_callback_option(void)
 {
+	return (void *)tls_cert_callback;
+}
+
+size_t tls_session_sni(void *tls_session, char *out, size_t out_len)
+{
+	gnutls_session_t session = tls_session;
 	char buf[TLS_SNI_BUF];
 	size_t len = sizeof(buf), i;
 	unsigned type;

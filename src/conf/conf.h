@@ -17,6 +17,8 @@
 #include <sys/socket.h>
 
 #include "diag.h"
+#include "fileio.h"
+#include "forward.h"
 #include "policy.h"
 
 enum listen_kind {
@@ -42,12 +44,6 @@ struct conf_cert {
 	struct loc cert_loc, key_loc, dir_loc;
 };
 
-/* A trusted reverse proxy: address and prefix length (CIDR). */
-struct conf_proxy {
-	struct sockaddr_storage addr;
-	unsigned prefix;
-	struct loc loc;
-};
 
 /* Per-domain: the policy plus where its pieces were written. */
 struct conf_domain {
@@ -82,7 +78,7 @@ struct conf {
 	char *index_template;           /* file, or NULL for the built-in template */
 	struct loc index_template_loc;
 	char *access_log;               /* NULL: off; "-": stderr; else a file path */
-	struct conf_proxy *proxies;
+	struct forward_net *proxies;    /* trusted reverse proxies */
 	size_t n_proxies;
 
 	/* limits: */
@@ -112,13 +108,39 @@ struct conf {
 #define CONF_DEFAULT_MAX_HEADER_BYTES 8192
 #define CONF_DEFAULT_DNS_TTL 3600
 #define CONF_DEFAULT_EXPIRY_WARN_DAYS 14
+/* Bounds of the tunables (stsd.yaml(5) shows these very numbers: the man
+ * page is made from this header). */
+#define CONF_MAX_CONNECTIONS 1000000    /* connections, connections_per_ip */
+#define CONF_MAX_TIMEOUT 3600           /* seconds */
+#define CONF_MIN_HEADER_BYTES 1024
+#define CONF_MAX_HEADER_BYTES 1048576
+#define CONF_MAX_DNS_TTL 2147483647     /* RFC 2181 section 8 */
 #define CONF_MAX_INCLUDE_DEPTH 16
 #define CONF_MAX_YAML_NODES 1000000     /* bounds alias expansion */
 
-/* Loads `path`. Returns the configuration, or NULL when d->errors > 0 after
- * loading (every error has been reported) or on ENOMEM. Caller frees with
- * conf_free(). */
+/* Loads `path` from the file system. Returns the configuration, or NULL
+ * when d->errors > 0 after loading (every error has been reported) or on
+ * ENOMEM. Caller frees with conf_free(). */
 struct conf *conf_load(const char *path, struct diag *d);
+
+/* Where the loader's files come from. conf_fs_source is the file system;
+ * tests and the fuzzer give their own, in memory. */
+#define CONF_SOURCE_NOMATCH (-1)
+struct conf_source {
+	/* As fileio_read: 0 and *out filled, or an errno value /
+	 * FILEIO_ENOTREG. out->st identifies the file (st_dev, st_ino). */
+	int (*read)(void *ctx, const char *path, size_t max,
+	            struct fileio_data *out);
+	/* Expands a glob(7) pattern: 0 and *paths, *n (sorted; the caller
+	 * frees each and the array), CONF_SOURCE_NOMATCH, or an errno. */
+	int (*expand)(void *ctx, const char *pattern, char ***paths, size_t *n);
+	void *ctx;
+};
+extern const struct conf_source conf_fs_source;
+
+/* conf_load with files from `src`. */
+struct conf *conf_load_from(const char *path, const struct conf_source *src,
+                            struct diag *d);
 
 /* True when some listener is LISTEN_HTTPS (certificates are then needed). */
 bool conf_has_tls(const struct conf *c);

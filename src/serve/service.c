@@ -52,7 +52,7 @@ int service_listen_fds(int *first)
 
 #else /* !HAVE_SYSTEMD */
 
-void service_ready(const char *status) { (void)status; }
+void service_ready(const char *status) {}
 void service_reloading(void) {}
 void service_stopping(void) {}
 uint64_t service_watchdog_usec(void) { return 0; }

@@ -58,6 +58,7 @@ struct file {
 };
 
 struct raw_domain;                      /* conf_policy.c */
+struct include;                         /* conf_include.c */
 
 struct loader {
 	struct conf *c;
@@ -67,8 +68,13 @@ struct loader {
 	struct settings defaults;
 	struct raw_domain *doms;
 	size_t n_doms, doms_cap;
-	const char *stack[CONF_MAX_INCLUDE_DEPTH + 1];  /* reals being read */
-	size_t depth;
+	const struct conf_source *src;
+	struct include *incs;           /* every file named so far */
+	size_t n_incs, incs_cap;
+	size_t *todo;                   /* indices into incs still to read */
+	size_t n_todo, todo_cap;
+	size_t current;                 /* the file being walked */
+	size_t first_child;             /* its first include in incs */
 	char **reals;                   /* "dev:inode" of every file read */
 	size_t n_reals, reals_cap;
 	struct hostmap *read;           /* the same, for lookups */
@@ -80,14 +86,20 @@ struct loader {
 	struct loc per_ip_loc, cname_loc, addrs_loc;
 };
 
-/* A mapping's known keys: fn gets each one present, by its index in keys. */
+/* A mapping's known keys: fn gets each one present, by its index in keys.
+ * Every section names its keys with an enum and fills `keys` with
+ * designated initializers ([TLS_PRIORITIES] = "priorities"), so that the
+ * order of either never decides which handler a key reaches; a NULL entry
+ * is a key of the enum this schema does not accept. */
 typedef void key_fn(struct loader *L, struct file *F, unsigned key,
                     yaml_node_t *k, yaml_node_t *v, void *ctx);
 
+#define CONF_SCHEMA_MAX_KEYS 16
+
 struct schema {
 	const char *where;              /* " in tls", or "" */
-	const char *const *keys;
-	unsigned n_keys;
+	const char *const *keys;        /* indexed by the section's enum */
+	unsigned n_keys;                /* <= CONF_SCHEMA_MAX_KEYS */
 	key_fn *fn;
 	bool included_top;              /* top level of an included file */
 };
@@ -170,10 +182,19 @@ void conf_policies_free(struct loader *L);
 
 /* ---- conf_include.c ------------------------------------------------- */
 
-/* Reads and walks one file. `from` is the include that names it, or NULL
- * for the main file. */
-void conf_load_file(struct loader *L, const char *path,
-                    const struct loc *from);
+/* Records `path` as a file to read: named by the include item at `from` in
+ * the file being walked, or (from NULL) the main file. */
+void conf_include_push(struct loader *L, const char *path,
+                       const struct loc *from);
+/* Reads and composes the next file into F: the main file first, then each
+ * file's includes after it, depth first. False when none is left. */
+bool conf_next_file(struct loader *L, struct file *F);
+/* After F is walked: frees its document, queues its includes. */
+void conf_file_done(struct loader *L, struct file *F);
+/* Frees the include stack and the identities of the files read. */
+void conf_includes_free(struct loader *L);
+/* An include item: its pattern's files become children of the file being
+ * walked. */
 void conf_include_item(struct loader *L, struct file *F, yaml_node_t *item,
                        void *ctx);
 
