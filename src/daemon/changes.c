@@ -3,14 +3,16 @@
 #include <string.h>
 
 #include "changes.h"
+#include "dnsrec.h"
 #include "log.h"
 
 static void log_added(const struct conf *c, const struct policy *p)
 {
-	log_info("domain %s added (mode %s, id %s); publish now: "
-	         "_mta-sts.%s. %u IN TXT \"v=STSv1; id=%s\"",
-	         p->domain, policy_mode_name(p->mode), p->id, p->domain,
-	         (unsigned)c->dns_ttl, p->id);
+	char txt[DNSREC_STS_LINE_MAX];
+
+	dnsrec_sts_line(p, c->dns_ttl, txt, sizeof(txt));
+	log_info("domain %s added (mode %s, id %s); publish now: %s",
+	         p->domain, policy_mode_name(p->mode), p->id, txt);
 }
 
 static void log_removed(const struct policy *p)
@@ -25,6 +27,8 @@ static void log_removed(const struct policy *p)
 static void log_changed(const struct conf *c, const struct policy *was,
                         const struct policy *now)
 {
+	char txt[DNSREC_STS_LINE_MAX];
+
 	if (strcmp(was->id, now->id) == 0) {
 		/* Same id, different body: senders will not notice the change. */
 		log_warnx("domain %s: policy changed but its explicit id %s did not; "
@@ -32,10 +36,10 @@ static void log_changed(const struct conf *c, const struct policy *was,
 		          now->domain, now->id);
 		return;
 	}
-	log_info("domain %s changed (mode %s, id %s -> %s); publish now: "
-	         "_mta-sts.%s. %u IN TXT \"v=STSv1; id=%s\"",
+	dnsrec_sts_line(now, c->dns_ttl, txt, sizeof(txt));
+	log_info("domain %s changed (mode %s, id %s -> %s); publish now: %s",
 	         now->domain, policy_mode_name(now->mode), was->id, now->id,
-	         now->domain, (unsigned)c->dns_ttl, now->id);
+	         txt);
 }
 
 static bool policy_same(const struct policy *a, const struct policy *b)

@@ -268,14 +268,71 @@ static void serve_loop(const char *path, const sigset_t *signals)
 	}
 }
 
-static int serve(const struct options *o)
+/* The first snapshot with its listeners open (fds, one per listener;
+ * caller frees), or NULL after reporting why. */
+static struct snapshot *first_snapshot(const char *path, int **fds)
 {
 	struct diag d = { 0 };
-	struct snapshot *snap;
+	struct snapshot *snap = snapshot_build(path, &d);
+
+	diag_summary(&d);
+	if (snap == NULL)
+		return NULL;
+	if (snap->conf->n_listeners == 0) {
+		log_warnx("%s: error: nothing to serve on: add a \"listen:\" entry",
+		          path);
+		snapshot_release(snap);
+		return NULL;
+	}
+	*fds = calloc(snap->conf->n_listeners, sizeof(**fds));
+	if (*fds == NULL)
+		fatal("calloc");
+	if (listen_open(snap->conf, *fds, &d) != 0) {
+		diag_summary(&d);
+		free(*fds);
+		*fds = NULL;
+		snapshot_release(snap);
+		return NULL;
+	}
+	return snap;
+}
+
+/* Serves the published snapshot `snap` on fds (taken over) until a
+ * signal says stop. EXIT_OK, or EXIT_CONFIG when serving cannot start. */
+static int run_server(const char *path, struct snapshot *snap, int *fds,
+                      const sigset_t *signals)
+{
 	struct http_server *srv;
-	sigset_t signals;
-	int *fds;
 	char status[256];
+	size_t i;
+
+	if (priv_drop(snap->conf) != 0) {
+		for (i = 0; i < snap->conf->n_listeners; i++)
+			close(fds[i]);
+		return EXIT_CONFIG;
+	}
+	srv = http_server_start(snap->conf, fds, snap->conf->n_listeners);
+	if (srv == NULL)
+		return EXIT_CONFIG;
+	status_line(snap, "started", status, sizeof(status));
+	log_info("stsd %s ready: %s", PACKAGE_VERSION, status);
+	service_ready(status);
+
+	serve_loop(path, signals);
+
+	service_stopping();
+	http_server_stop(srv, STOP_GRACE_SECONDS);
+	log_info("stopped");
+	return EXIT_OK;
+}
+
+/* Start-up in dependency order, and every step undone in reverse on every
+ * path out. */
+static int serve(const struct options *o)
+{
+	struct snapshot *snap;
+	sigset_t signals;
+	int *fds = NULL, rc = EXIT_CONFIG;
 
 	/* Block before any thread exists, so that every thread inherits it. */
 	sigemptyset(&signals);
@@ -287,55 +344,17 @@ static int serve(const struct options *o)
 
 	if (tls_global_init() != 0)
 		fatalx("cannot initialise TLS");
-	snap = snapshot_build(o->config, &d);
-	if (snap == NULL) {
-		diag_summary(&d);
-		return EXIT_CONFIG;
-	}
-	diag_summary(&d);
-	if (snap->conf->n_listeners == 0) {
-		log_warnx("%s: error: nothing to serve on: add a \"listen:\" entry",
-		          o->config);
-		snapshot_release(snap);
-		return EXIT_CONFIG;
-	}
-	fds = calloc(snap->conf->n_listeners, sizeof(*fds));
-	if (fds == NULL)
-		fatal("calloc");
-	if (listen_open(snap->conf, fds, &d) != 0) {
-		diag_summary(&d);
-		free(fds);
-		snapshot_release(snap);
-		return EXIT_CONFIG;
-	}
-	snapshot_publish(snap);
-	if (priv_drop(snap->conf) != 0) {
+	snap = first_snapshot(o->config, &fds);
+	if (snap) {
+		snapshot_publish(snap);
+		rc = run_server(o->config, snap, fds, &signals);
 		free(fds);
 		snapshot_shutdown();
-		return EXIT_CONFIG;
 	}
-	srv = http_server_start(snap->conf, fds, snap->conf->n_listeners);
-	free(fds);
-	if (srv == NULL) {
-		snapshot_shutdown();
-		return EXIT_CONFIG;
-	}
-	status_line(snap, "started", status, sizeof(status));
-	log_info("stsd %s ready: %s", PACKAGE_VERSION, status);
-	service_ready(status);
-
-	serve_loop(o->config, &signals);
-
-	service_stopping();
-	http_server_stop(srv, STOP_GRACE_SECONDS);
-	snapshot_shutdown();
 	tls_global_fini();
-	log_info("stopped");
-	return EXIT_OK;
+	return rc;
 }
 
-/* --check, --print-policy and --print-dns build exactly what the server would
- * serve, then report on it instead of serving. */
 static int report(const struct options *o)
 {
 	struct diag d = { 0 };

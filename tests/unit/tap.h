@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static unsigned tap_count, tap_failures;
@@ -55,6 +56,23 @@ static int tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	if (!tap_ok(p_, __FILE__, __LINE__, __VA_ARGS__))                   \
 		printf("#   lengths: got %zu, want %zu\n", gl_, wl_);       \
 } while (0)
+
+/* A new private directory "$TMPDIR/NAME.XXXXXX" (TMPDIR defaults to
+ * /tmp): a static buffer, overwritten by the next call. Aborts on failure. */
+__attribute__((unused))
+static char *tap_mkdtemp(const char *name)
+{
+	static char path[4096];
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(path, sizeof(path), "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp",
+	         name);
+	if (mkdtemp(path) == NULL) {
+		perror(path);
+		abort();
+	}
+	return path;
+}
 
 static int tap_done(void)
 {

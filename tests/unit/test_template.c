@@ -267,7 +267,7 @@ static void test_builtin(void)
 
 /* --- template_read --- */
 
-static char dir[] = "/tmp/test_template.XXXXXX";
+static const char *dir;
 
 static char *write_file(const char *name, const char *data, size_t len)
 {
@@ -304,8 +304,7 @@ static void test_read(void)
 {
 	char *path, *t, *errs, *big, *want;
 
-	if (mkdtemp(dir) == NULL)
-		abort();
+	dir = tap_mkdtemp("test_template");
 
 	path = write_file("ok.html", "<p>{{domain}}</p>\n", 18);
 	t = read_tpl(path, &errs);

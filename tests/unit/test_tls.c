@@ -30,7 +30,7 @@
 #include "tls.h"
 #include "tap.h"
 
-static char dir[] = "/tmp/stsd-test-tls.XXXXXX";
+static const char *dir;
 
 /* Every string made by P() lives until the end (freed in cleanup). */
 static char *strings[1024];
@@ -105,7 +105,7 @@ static const char gen_script[] =
 
 static void cleanup(void)
 {
-	char cmd[sizeof(dir) + 16];
+	char cmd[4096 + 16];
 	size_t i;
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -119,10 +119,7 @@ static void make_certs(void)
 {
 	if (getenv("top_srcdir") == NULL)
 		setenv("top_srcdir", ".", 1);
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		exit(99);
-	}
+	dir = tap_mkdtemp("stsd-test-tls");
 	setenv("D", dir, 1);
 	atexit(cleanup);
 	if (system(gen_script) != 0) {
