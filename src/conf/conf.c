@@ -22,6 +22,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "conf_internal.h"
 #include "hostmap.h"
@@ -32,7 +34,7 @@
 enum top_key {
 	TOP_LISTEN, TOP_CERTIFICATES, TOP_TLS, TOP_HTTP, TOP_LIMITS, TOP_DNS,
 	TOP_USER, TOP_GROUP, TOP_ALLOW_ROOT, TOP_DEFAULTS, TOP_DOMAINS,
-	TOP_INCLUDE, TOP_N
+	TOP_INCLUDE, TOP_ADMIN, TOP_N
 };
 _Static_assert(TOP_N <= CONF_SCHEMA_MAX_KEYS, "too many top-level keys");
 
@@ -42,6 +44,7 @@ static const char *const main_keys[TOP_N] = {
 	[TOP_DNS] = "dns", [TOP_USER] = "user", [TOP_GROUP] = "group",
 	[TOP_ALLOW_ROOT] = "allow_root", [TOP_DEFAULTS] = "defaults",
 	[TOP_DOMAINS] = "domains", [TOP_INCLUDE] = "include",
+	[TOP_ADMIN] = "admin",
 };
 
 /* An included file adds domains and includes, nothing else. */
@@ -98,6 +101,9 @@ static void top_key(struct loader *L, struct file *F, unsigned key,
 		if (!yamldoc_is_null(v))
 			conf_each_item(L, F, v, true, conf_include_item, ctx);
 		break;
+	case TOP_ADMIN:
+		conf_walk_section(L, F, v, &conf_admin_schema, ctx);
+		break;
 	case TOP_N:
 		break;
 	}
@@ -130,6 +136,47 @@ void conf_walk_file(struct loader *L, struct file *F)
 
 /* ---- conf_load and the public API -------------------------------------- */
 
+static bool is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr)
+		        >> 24) == 127;
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(
+			&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return false;
+}
+
+/* One admin listener at most; off loopback and unix sockets it must say
+ * who may use it (metrics and status name every domain). */
+static void check_admin(struct loader *L)
+{
+	struct conf *c = L->c;
+	const struct conf_listener *admin = NULL;
+
+	for (size_t i = 0; i < c->n_listeners; i++) {
+		const struct conf_listener *l = &c->listeners[i];
+
+		if (l->kind != LISTEN_ADMIN)
+			continue;
+		if (admin != NULL) {
+			diag_error(L->d, &l->loc, "only one admin listener is "
+			           "allowed (the first is at line %u)",
+			           admin->loc.line);
+			continue;
+		}
+		admin = l;
+		if (l->addr.ss_family != AF_UNIX && !is_loopback(&l->addr) &&
+		    c->n_admin_allow == 0)
+			diag_error(L->d, &l->loc, "admin listener \"%s\" is not on "
+			           "a loopback address: list the client networks "
+			           "allowed to use it in admin.allow", l->text);
+	}
+	if (c->n_admin_allow > 0 && admin == NULL)
+		diag_warning(L->d, &L->admin_allow_loc, "admin.allow is set but "
+		             "no admin listener is configured");
+}
+
 static void check_cross(struct loader *L)
 {
 	struct conf *c = L->c;
@@ -151,6 +198,7 @@ static void check_cross(struct loader *L)
 				diag_error(L->d, &c->listeners[i].loc, "https "
 				           "listener needs certificates");
 	conf_check_default_host(L);
+	check_admin(L);
 }
 
 static void set_defaults(struct loader *L)
@@ -277,6 +325,7 @@ void conf_free(struct conf *c)
 	free(c->index_template);
 	free(c->access_log);
 	free(c->proxies);
+	free(c->admin_allow);
 	free(c->dns_host_cname);
 	for (i = 0; i < c->n_dns_host_addrs; i++)
 		free(c->dns_host_addrs[i]);

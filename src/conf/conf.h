@@ -25,6 +25,7 @@ enum listen_kind {
 	LISTEN_HTTPS,   /* TLS, "https: ADDR:PORT" */
 	LISTEN_HTTP,    /* plain HTTP backend, "http: ADDR:PORT" */
 	LISTEN_UNIX,    /* plain HTTP on a unix socket, "unix: /path" */
+	LISTEN_ADMIN,   /* metrics and status, "admin: ADDR:PORT" or "/path" */
 };
 
 struct conf_listener {
@@ -80,6 +81,8 @@ struct conf {
 	char *access_log;               /* NULL: off; "-": stderr; else a file path */
 	struct forward_net *proxies;    /* trusted reverse proxies */
 	size_t n_proxies;
+	struct forward_net *admin_allow;/* who may use the admin listener */
+	size_t n_admin_allow;
 
 	/* limits: */
 	unsigned max_connections;       /* default 1024 */
@@ -116,6 +119,7 @@ struct conf {
 #define CONF_MAX_HEADER_BYTES 1048576
 #define CONF_MAX_DNS_TTL 2147483647     /* RFC 2181 section 8 */
 #define CONF_MAX_INCLUDE_DEPTH 16
+#define CONF_MAX_LISTENERS 16
 #define CONF_MAX_YAML_NODES 1000000     /* bounds alias expansion */
 
 /* Loads `path` from the file system. Returns the configuration, or NULL

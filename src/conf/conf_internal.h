@@ -65,6 +65,8 @@ struct loader {
 	struct diag *d;
 	bool oom;
 	size_t files_cap, listeners_cap, certs_cap, proxies_cap;
+	size_t admin_allow_cap;
+	struct loc admin_allow_loc;
 	struct settings defaults;
 	struct raw_domain *doms;
 	size_t n_doms, doms_cap;
@@ -161,7 +163,7 @@ bool conf_walk_section(struct loader *L, struct file *F, yaml_node_t *v,
 /* ---- conf_section.c ------------------------------------------------- */
 
 extern const struct schema conf_tls_schema, conf_http_schema,
-	conf_limits_schema, conf_dns_schema;
+	conf_limits_schema, conf_dns_schema, conf_admin_schema;
 void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
                       void *ctx);
 void conf_cert_item(struct loader *L, struct file *F, yaml_node_t *item,

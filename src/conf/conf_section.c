@@ -117,7 +117,7 @@ static const char *parse_unix(const char *s, struct sockaddr_storage *ss,
 void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
                       void *ctx)
 {
-	static const char *const kinds[] = { "https", "http", "unix" };
+	static const char *const kinds[] = { "https", "http", "unix", "admin" };
 	struct conf *c = L->c;
 	struct conf_listener *l;
 	yaml_node_t *k, *v;
@@ -131,7 +131,7 @@ void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
 	}
 	if (item->data.mapping.pairs.top - item->data.mapping.pairs.start != 1) {
 		conf_value_error(L, F, item, "each listen entry has exactly "
-		                 "one key (https, http or unix)");
+		                 "one key (https, http, unix or admin)");
 		return;
 	}
 	k = yamldoc_node(F->doc, item->data.mapping.pairs.start->key);
@@ -150,7 +150,7 @@ void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
 		struct loc at = conf_loc(F, k);
 
 		diag_error(L->d, &at, "unknown listener kind \"%.64s\" "
-		           "(expected https, http, unix)", name);
+		           "(expected https, http, unix, admin)", name);
 		return;
 	}
 	text = conf_str(L, F, v);
@@ -160,14 +160,24 @@ void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
 		return;
 	l = &c->listeners[c->n_listeners];
 	memset(l, 0, sizeof(*l));
-	l->kind = i == 0 ? LISTEN_HTTPS : i == 1 ? LISTEN_HTTP : LISTEN_UNIX;
-	msg = l->kind == LISTEN_UNIX ? parse_unix(text, &l->addr, &l->addr_len)
-	                             : parse_inet(text, &l->addr, &l->addr_len);
+	l->kind = i == 0 ? LISTEN_HTTPS : i == 1 ? LISTEN_HTTP
+	        : i == 2 ? LISTEN_UNIX : LISTEN_ADMIN;
+	/* An admin listener is a unix socket when given a path. */
+	msg = l->kind == LISTEN_UNIX || (l->kind == LISTEN_ADMIN && text[0] == '/')
+		? parse_unix(text, &l->addr, &l->addr_len)
+		: parse_inet(text, &l->addr, &l->addr_len);
 	if (msg) {
 		struct loc at = conf_loc(F, v);
 
 		diag_error(L->d, &at, "%s listener \"%.128s\": %s", name, text,
 		           msg);
+		return;
+	}
+	if (c->n_listeners == CONF_MAX_LISTENERS) {
+		struct loc at = conf_loc(F, item);
+
+		diag_error(L->d, &at, "too many listeners (at most %d)",
+		           CONF_MAX_LISTENERS);
 		return;
 	}
 	l->text = conf_strdup(L, text);
@@ -303,11 +313,18 @@ const struct schema conf_tls_schema = {
 	" in tls", tls_keys, N_OF(tls_keys), tls_key, false,
 };
 
-/* "ADDR" or "ADDR/PREFIX", numeric. */
-static void proxy_item(struct loader *L, struct file *F, yaml_node_t *item,
-                       void *ctx)
+/* Where a list of networks goes: http.trusted_proxies, admin.allow. */
+struct net_list {
+	const char *what;               /* "trusted proxy", in messages */
+	struct forward_net **nets;
+	size_t *n, *cap;
+};
+
+/* "ADDR" or "ADDR/PREFIX", numeric; ctx is a struct net_list. */
+static void net_item(struct loader *L, struct file *F, yaml_node_t *item,
+                     void *ctx)
 {
-	struct conf *c = L->c;
+	const struct net_list *list = ctx;
 	struct forward_net p = { 0 };
 	const char *s = conf_str(L, F, item), *slash;
 	char host[INET6_ADDRSTRLEN + 1];
@@ -346,8 +363,8 @@ static void proxy_item(struct loader *L, struct file *F, yaml_node_t *item,
 		for (prefix = 0; *q >= '0' && *q <= '9' && q - slash < 4; q++)
 			prefix = prefix * 10 + (unsigned long)(*q - '0');
 		if (q == slash + 1 || *q || prefix > max) {
-			diag_error(L->d, &at, "trusted proxy \"%.64s\": prefix "
-			           "length must be 0 to %zu", s, max);
+			diag_error(L->d, &at, "%s \"%.64s\": prefix "
+			           "length must be 0 to %zu", list->what, s, max);
 			return;
 		}
 	}
@@ -362,16 +379,15 @@ static void proxy_item(struct loader *L, struct file *F, yaml_node_t *item,
 		bytes[i] &= mask;
 	}
 	if (host_bits)
-		diag_warning(L->d, &at, "trusted proxy \"%.64s\" has bits set "
-		             "after the /%lu prefix; they are ignored", s, prefix);
+		diag_warning(L->d, &at, "%s \"%.64s\" has bits set after the "
+		             "/%lu prefix; they are ignored", list->what, s, prefix);
 	p.prefix = (unsigned)prefix;
-	if (conf_grow(L, &c->proxies, c->n_proxies, &L->proxies_cap,
-	              sizeof(*c->proxies)))
-		c->proxies[c->n_proxies++] = p;
+	if (conf_grow(L, list->nets, *list->n, list->cap, sizeof(p)))
+		(*list->nets)[(*list->n)++] = p;
 	return;
 bad:
-	diag_error(L->d, &at, "trusted proxy \"%.64s\" is not a numeric IPv4 or "
-	           "IPv6 address with an optional /prefix", s);
+	diag_error(L->d, &at, "%s \"%.64s\" is not a numeric IPv4 or IPv6 "
+	           "address with an optional /prefix", list->what, s);
 }
 
 enum http_key {
@@ -433,9 +449,15 @@ static void http_key(struct loader *L, struct file *F, unsigned key,
 		else
 			c->access_log = conf_strdup(L, s);
 		break;
-	case HTTP_TRUSTED_PROXIES:
-		conf_each_item(L, F, v, true, proxy_item, ctx);
+	case HTTP_TRUSTED_PROXIES: {
+		struct net_list list = {
+			"trusted proxy", &c->proxies, &c->n_proxies,
+			&L->proxies_cap,
+		};
+
+		conf_each_item(L, F, v, true, net_item, &list);
 		break;
+	}
 	case HTTP_N:
 		break;
 	}
@@ -525,6 +547,33 @@ static void dns_addr_item(struct loader *L, struct file *F, yaml_node_t *item,
 	if (addrs[c->n_dns_host_addrs])
 		c->n_dns_host_addrs++;
 }
+
+enum admin_key { ADMIN_ALLOW, ADMIN_N };
+
+static const char *const admin_keys[ADMIN_N] = { [ADMIN_ALLOW] = "allow" };
+
+static void admin_key(struct loader *L, struct file *F, unsigned key,
+                      yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+	struct conf *c = L->c;
+	struct net_list list = {
+		"admin client network", &c->admin_allow, &c->n_admin_allow,
+		&L->admin_allow_cap,
+	};
+
+	switch ((enum admin_key)key) {
+	case ADMIN_ALLOW:
+		L->admin_allow_loc = conf_loc(F, k);
+		conf_each_item(L, F, v, true, net_item, &list);
+		break;
+	case ADMIN_N:
+		break;
+	}
+}
+
+const struct schema conf_admin_schema = {
+	" in admin", admin_keys, N_OF(admin_keys), admin_key, false,
+};
 
 enum dns_key { DNS_TTL, DNS_CNAME, DNS_ADDRESSES, DNS_N };
 

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "dnsrec.h"
+#include "escape.h"
 
 #define DEFAULT_TTL 3600
 #define TXT_STRING_MAX 255      /* RFC 1035 character-string */
@@ -237,44 +238,12 @@ static void zone_domain(FILE *out, const struct policy *p, uint32_t ttl,
 
 /* ---- JSON -------------------------------------------------------------- */
 
-/* The inside of a JSON string (RFC 8259 section 7). */
-static void json_chars(FILE *out, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		switch (c) {
-		case '"':  fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\b': fputs("\\b", out); break;
-		case '\f': fputs("\\f", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				fprintf(out, "\\u%04x", c);
-			else
-				fputc(c, out);
-		}
-	}
-}
-
-static void json_str(FILE *out, const char *s)
-{
-	fputc('"', out);
-	json_chars(out, s, strlen(s));
-	fputc('"', out);
-}
-
 /* "key": "value", with the indentation and separator of its object. */
 static void json_member_str(FILE *out, const char *indent, const char *key,
 			    const char *value, bool last)
 {
 	fprintf(out, "%s\"%s\": ", indent, key);
-	json_str(out, value);
+	escape_json_str(out, value);
 	fputs(last ? "\n" : ",\n", out);
 }
 
@@ -300,19 +269,19 @@ static void json_record(FILE *out, const struct policy *p, uint32_t ttl,
 
 	fputs("        {\n", out);
 	fprintf(out, "%s\"name\": \"", in);
-	json_chars(out, r->prefix, strlen(r->prefix));
-	json_chars(out, p->domain, strlen(p->domain));
+	escape_json_chars(out, r->prefix, strlen(r->prefix));
+	escape_json_chars(out, p->domain, strlen(p->domain));
 	fputs(".\",\n", out);
 	json_member_str(out, in, "type", r->type, false);
 	fprintf(out, "%s\"ttl\": %" PRIu32 ",\n", in, ttl);
 	fprintf(out, "%s\"value\": \"", in);
-	json_chars(out, r->value_prefix, strlen(r->value_prefix));
+	escape_json_chars(out, r->value_prefix, strlen(r->value_prefix));
 	for (i = 0; i < r->n_items; i++) {
 		if (i)
 			fputc(',', out);
-		json_chars(out, r->items[i], strlen(r->items[i]));
+		escape_json_chars(out, r->items[i], strlen(r->items[i]));
 	}
-	json_chars(out, r->value_suffix, strlen(r->value_suffix));
+	escape_json_chars(out, r->value_suffix, strlen(r->value_suffix));
 	fputs("\"\n", out);
 	fprintf(out, "        }%s\n", last ? "" : ",");
 }
@@ -368,7 +337,7 @@ static void json_domain(FILE *out, const struct policy *p, uint32_t ttl,
 		fprintf(out, "%s\"mx\": [\n", in);
 		for (i = 0; i < p->n_mx; i++) {
 			fprintf(out, "%s  ", in);
-			json_str(out, p->mx[i]);
+			escape_json_str(out, p->mx[i]);
 			fputs(i + 1 < p->n_mx ? ",\n" : "\n", out);
 		}
 		fprintf(out, "%s],\n", in);
@@ -377,14 +346,14 @@ static void json_domain(FILE *out, const struct policy *p, uint32_t ttl,
 	fprintf(out, "%s\"id_explicit\": %s,\n", in,
 		p->id_explicit ? "true" : "false");
 	fprintf(out, "%s\"policy_host\": \"mta-sts.", in);
-	json_chars(out, p->domain, strlen(p->domain));
+	escape_json_chars(out, p->domain, strlen(p->domain));
 	fputs("\",\n", out);
 	fprintf(out, "%s\"policy_url\": \"https://mta-sts.", in);
-	json_chars(out, p->domain, strlen(p->domain));
+	escape_json_chars(out, p->domain, strlen(p->domain));
 	fputs("/.well-known/mta-sts.txt\",\n", out);
 	fprintf(out, "%s\"policy\": \"", in);
 	if (p->body)
-		json_chars(out, p->body, p->body_len);
+		escape_json_chars(out, p->body, p->body_len);
 	fputs("\",\n", out);
 	json_records(out, p, ttl, opts);
 	fprintf(out, "    }%s\n", last ? "" : ",");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "template.h"
 
 const char template_builtin[] =
@@ -54,20 +55,6 @@ static void buf_adds(struct buf *b, const char *s)
 	buf_add(b, s, strlen(s));
 }
 
-/* The HTML text for `ch`, or NULL when it stands for itself. */
-static const char *html_escape(char ch, bool drop_cr)
-{
-	switch (ch) {
-	case '&': return "&amp;";
-	case '<': return "&lt;";
-	case '>': return "&gt;";
-	case '"': return "&quot;";
-	case '\'': return "&#39;";
-	case '\r': return drop_cr ? "" : NULL;
-	default: return NULL;
-	}
-}
-
 /* Appends `s` escaped for HTML text and attribute values. With `drop_cr`,
  * carriage returns are left out. */
 static void buf_add_html(struct buf *b, const char *s, size_t n, bool drop_cr)
@@ -75,7 +62,7 @@ static void buf_add_html(struct buf *b, const char *s, size_t n, bool drop_cr)
 	size_t start = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		const char *rep = html_escape(s[i], drop_cr);
+		const char *rep = escape_html_char(s[i], drop_cr);
 
 		if (rep == NULL)
 			continue;

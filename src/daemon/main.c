@@ -31,6 +31,7 @@
 #include "priv.h"
 #include "service.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "tls.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/stsd/stsd.yaml"
@@ -221,6 +222,7 @@ static void reload(const char *path)
 	log_info("reloading %s", path);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	new = snapshot_build(path, &d);
+	stats_note_reload(new != NULL);
 	if (new == NULL) {
 		diag_summary(&d);
 		log_warnx("reload failed; still serving the configuration loaded before "
@@ -351,6 +353,7 @@ static int serve(const struct options *o)
 		free(fds);
 		snapshot_shutdown();
 	}
+	stats_shutdown();
 	tls_global_fini();
 	return rc;
 }

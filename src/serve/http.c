@@ -45,6 +45,7 @@
 #include <microhttpd.h>
 
 #include "accesslog_io.h"
+#include "admin.h"
 #include "conf.h"
 #include "forward.h"
 #include "http.h"
@@ -54,6 +55,8 @@
 #include "reaper.h"
 #include "site.h"
 #include "snapshot.h"
+#include "stats.h"
+#include "template.h"
 #include "tls.h"
 
 #define STOP_POLL_NS 20000000L              /* 20 ms */
@@ -62,6 +65,7 @@ struct http_listener {
 	struct http_server *srv;
 	struct MHD_Daemon *daemon;
 	enum listen_kind kind;
+	size_t index;               /* in conf->listeners, for the counters */
 	int fd;                     /* ours until handed to MHD; then -1 */
 	atomic_uint n_conns;        /* open connections, for the accept policy */
 	unsigned max_conns;
@@ -84,7 +88,9 @@ struct http_req {
 	const char *method, *url;
 	const char *host, *ua;      /* as sent, for the log; or NULL */
 	size_t host_len, ua_len;
+	size_t domain;              /* index in conf->domains, or SIZE_MAX */
 	bool head;
+	bool policy;                /* the answer is a policy (a fetch) */
 };
 
 /* Per connection, from NOTIFY_CONNECTION STARTED to CLOSED. */
@@ -92,6 +98,8 @@ struct http_conn {
 	struct snapshot *snap;      /* one reference, for the whole connection */
 	struct http_listener *listener;
 	void *tls;                  /* gnutls_session_t; NULL on plain HTTP */
+	struct tls_conn tlsc;       /* its store, and what its hook refused */
+	bool served;                /* a request was routed on it */
 	bool trusted;               /* peer is a trusted proxy */
 	char peer[INET6_ADDRSTRLEN];
 	struct http_req req;
@@ -177,6 +185,7 @@ static void request_read(struct http_conn *c, struct MHD_Connection *mc,
 
 	memset(r, 0, sizeof(*r));
 	memset(h, 0, sizeof(*h));
+	r->domain = SIZE_MAX;
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	r->method = method;
 	r->url = url;
@@ -207,11 +216,14 @@ static void request_read(struct http_conn *c, struct MHD_Connection *mc,
 static const struct http_answer *request_answer(const struct http_site *site,
                                                 const struct req_headers *h,
                                                 const struct forward_out *to,
-                                                bool get)
+                                                bool get, struct http_req *r)
 {
 	const struct http_answer *a;
 
-	a = http_site_route(site, to->host, to->host_len, to->path);
+	a = http_site_route(site, to->host, to->host_len, to->path, &r->domain);
+	r->policy = a != NULL && a->status == MHD_HTTP_OK && get && !r->head &&
+	            !h->body &&
+	            strcmp(to->path, POLICY_WELL_KNOWN_PATH) == 0;
 	if (a == NULL)
 		a = http_site_fixed(site, ANSWER_404);
 	if (a->status == MHD_HTTP_OK && !get)
@@ -248,7 +260,7 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 		return true;
 	}
 	get = r->head || strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-	r->answer = request_answer(site, &h, &to, get);
+	r->answer = request_answer(site, &h, &to, get, r);
 	return h.body;
 }
 
@@ -312,8 +324,8 @@ static struct http_conn *conn_open(struct http_listener *l,
 	                                         c->snap->conf->n_proxies,
 	                                         ci->client_addr));
 	if (session != NULL) {
-		if (c->snap->tls == NULL ||
-		    tls_session_setup(c->snap->tls, session) != 0) {
+		c->tlsc.store = c->snap->tls;
+		if (tls_session_setup(&c->tlsc, session) != 0) {
 			log_warnx("cannot set up a TLS session for %s", c->peer);
 			goto fail;
 		}
@@ -327,6 +339,7 @@ static struct http_conn *conn_open(struct http_listener *l,
 	reaper_add(l->srv->reaper, &c->reap, ci->connect_fd,
 	           reaper_now_ms() + l->srv->head_ms);
 	atomic_fetch_add(&l->n_conns, 1);
+	stats_count_connection(l->index, 1);
 	return c;
 fail:
 	/* Without tls_session_setup() the session has no store, and the
@@ -335,6 +348,26 @@ fail:
 		snapshot_release(c->snap);
 	free(c);
 	return NULL;
+}
+
+/* At close: how the connection's TLS handshake went. One that carried a
+ * request was complete (counted then); otherwise it failed, refused by our
+ * hook or for another reason (versions, ciphers, a client that left). */
+static void count_failed_handshake(const struct http_conn *c)
+{
+	if (c->served)
+		return;
+	switch (c->tlsc.refused) {
+	case TLS_REFUSED_NO_SNI:
+		stats_count_tls_failure(STATS_TLS_NO_SNI);
+		break;
+	case TLS_REFUSED_UNKNOWN_SNI:
+		stats_count_tls_failure(STATS_TLS_UNKNOWN_SNI);
+		break;
+	case TLS_REFUSED_NONE:
+		stats_count_tls_failure(STATS_TLS_OTHER);
+		break;
+	}
 }
 
 static void on_connection(void *cls, struct MHD_Connection *mc,
@@ -353,6 +386,9 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		/* Before MHD closes the socket: the reaper must let go of it. */
 		reaper_remove(c->listener->srv->reaper, &c->reap);
 		atomic_fetch_sub(&c->listener->n_conns, 1);
+		stats_count_connection(c->listener->index, -1);
+		if (c->tls != NULL)
+			count_failed_handshake(c);
 		snapshot_release(c->snap);
 		free(c);
 	}
@@ -368,7 +404,10 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr,
 {
 	struct http_listener *l = cls;
 
-	return atomic_load(&l->n_conns) < l->max_conns ? MHD_YES : MHD_NO;
+	if (atomic_load(&l->n_conns) < l->max_conns)
+		return MHD_YES;
+	stats_count_refused(l->index);
+	return MHD_NO;
 }
 
 /*
@@ -402,6 +441,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 	if (c->req.answer == NULL) {
 		/* First call: the headers are in, in time. */
 		reaper_set_due(&c->reap, REAPER_NONE);
+		if (c->tls != NULL && !c->served)
+			stats_count_tls_handshake();
+		c->served = true;
 		close_now = request_route(c, mc, url, method);
 		if (!close_now && !atomic_load(&l->srv->stopping))
 			return MHD_YES; /* answer on the next call: keep-alive */
@@ -430,6 +472,8 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	reaper_set_due(&c->reap, reaper_now_ms() + l->srv->head_ms);
 	if (c->req.answer == NULL)
 		return;     /* never routed (e.g. the client left mid-headers) */
+	stats_count_request(c->snap->stats, l->index, c->req.domain,
+	                    c->req.answer->status, c->req.policy);
 	access_log(c);
 	memset(&c->req, 0, sizeof(c->req));
 }
@@ -478,6 +522,9 @@ static void log_listening(enum listen_kind kind, const char *where)
 	case LISTEN_UNIX:
 		log_info("listening on %s", where);
 		break;
+	case LISTEN_ADMIN:
+		log_info("admin (metrics, status) on %s", where);
+		break;
 	}
 }
 
@@ -507,6 +554,14 @@ static int listener_start(struct http_listener *l, const struct conf *c,
 		flags |= MHD_USE_TLS;
 	listen_describe(l->fd, where, sizeof(where));
 	l->max_conns = c->max_connections;
+	if (l->kind == LISTEN_ADMIN) {
+		l->daemon = admin_start(l->fd, c);
+		l->fd = -1;
+		if (l->daemon == NULL)
+			return -1;
+		log_listening(l->kind, where);
+		return 0;
+	}
 	l->daemon = MHD_start_daemon(flags, 0, on_accept, l, on_request, l,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, l,
 		MHD_OPTION_LISTEN_SOCKET, (MHD_socket)l->fd,
@@ -583,6 +638,7 @@ struct http_server *http_server_start(const struct conf *c, const int *fds,
 	for (size_t i = 0; i < n_fds; i++) {
 		srv->listeners[i].srv = srv;
 		srv->listeners[i].kind = c->listeners[i].kind;
+		srv->listeners[i].index = i;
 		srv->listeners[i].fd = fds[i];
 	}
 	for (size_t i = 0; i < n_fds; i++) {

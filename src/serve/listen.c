@@ -49,14 +49,14 @@ static int bind_listener(const struct conf_listener *l, struct diag *d)
 {
 	int fd, on = 1, off = 0;
 
-	if (l->kind == LISTEN_UNIX && unlink_stale_socket(l, d) != 0)
+	if (l->addr.ss_family == AF_UNIX && unlink_stale_socket(l, d) != 0)
 		return -1;
 	fd = socket(l->addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		diag_error(d, &l->loc, "socket: %s", strerror(errno));
 		return -1;
 	}
-	if (l->kind != LISTEN_UNIX)
+	if (l->addr.ss_family != AF_UNIX)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
 	/* "[::]:PORT" means every address, IPv4 included; a specific IPv6
 	 * address means only that one. */
@@ -69,9 +69,11 @@ static int bind_listener(const struct conf_listener *l, struct diag *d)
 		close(fd);
 		return -1;
 	}
-	/* Policies are public: any local user (the reverse proxy's) may connect. */
-	if (l->kind == LISTEN_UNIX)
-		chmod(((const struct sockaddr_un *)&l->addr)->sun_path, 0666);
+	/* Policies are public: any local user (the reverse proxy's) may
+	 * connect. The admin socket names every domain: its group only. */
+	if (l->addr.ss_family == AF_UNIX)
+		chmod(((const struct sockaddr_un *)&l->addr)->sun_path,
+		      l->kind == LISTEN_ADMIN ? 0660 : 0666);
 	if (listen(fd, LISTEN_BACKLOG) != 0) {
 		diag_error(d, &l->loc, "listen on %s: %s", l->text, strerror(errno));
 		close(fd);

@@ -361,16 +361,18 @@ const struct http_answer *http_site_fixed(const struct http_site *s,
 
 const struct http_answer *http_site_route(const struct http_site *s,
                                           const char *host, size_t host_len,
-                                          const char *path)
+                                          const char *path, size_t *domain)
 {
 	char key[NAME_MAX_LEN + 1];
 	struct http_route *route = NULL;
 	int n = name_host_key(host, host_len, key);
 
+	*domain = SIZE_MAX;
 	if (n >= 0)
 		route = hostmap_get(s->hosts, key, (size_t)n);
 	if (route == NULL)
 		return NULL;
+	*domain = (size_t)(route - s->routes);
 	if (strcmp(path, POLICY_WELL_KNOWN_PATH) == 0)
 		return route->policy;
 	if (strcmp(path, "/") == 0)

@@ -50,11 +50,12 @@ const struct http_answer *http_site_fixed(const struct http_site *s,
  * request, safe from any thread). NULL when the host is not served, the
  * path is neither, or the index page is off or cannot be made (out of
  * memory): the caller answers 404. Allocation-free but for that first
- * index page.
+ * index page. *domain is the host's index in the configuration's domains,
+ * or SIZE_MAX when the host is not served.
  */
 const struct http_answer *http_site_route(const struct http_site *s,
                                           const char *host, size_t host_len,
-                                          const char *path);
+                                          const char *path, size_t *domain);
 
 /* The access log of `s`: a descriptor to append to, or -1 when off. */
 int http_site_log_fd(const struct http_site *s);

@@ -2,10 +2,12 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "conf.h"
 #include "site.h"
 #include "snapshot.h"
+#include "stats.h"
 #include "tls.h"
 
 /*
@@ -21,6 +23,7 @@ static uint64_t last_generation;
 static void snapshot_free(struct snapshot *s)
 {
 	/* Reverse order of construction: the site points into the conf. */
+	stats_counters_retire(s->stats);
 	http_site_free(s->site);
 	tls_store_free(s->tls);
 	conf_free(s->conf);
@@ -41,7 +44,10 @@ struct snapshot *snapshot_build(const char *path, struct diag *d)
 		s->tls = tls_store_load(s->conf, d);
 	if (s->conf != NULL && d->errors == 0)
 		s->site = http_site_build(s->conf, d);
+	if (s->site != NULL)
+		s->stats = stats_counters_new(s->conf);
 	if (d->errors > 0 || s->conf == NULL || s->site == NULL ||
+	    s->stats == NULL ||
 	    (conf_has_tls(s->conf) && s->tls == NULL)) {
 		if (d->errors == 0)
 			diag_error(d, NULL, "out of memory");
@@ -55,6 +61,7 @@ void snapshot_publish(struct snapshot *s)
 {
 	struct snapshot *old;
 
+	stats_note_published(s->conf, time(NULL));
 	pthread_mutex_lock(&current_lock);
 	s->generation = ++last_generation;
 	old = current;

@@ -19,11 +19,13 @@
 struct conf;
 struct tls_store;
 struct http_site;
+struct stats_counters;
 
 struct snapshot {
 	struct conf *conf;
 	struct tls_store *tls;      /* NULL when no https listener is configured */
 	struct http_site *site;     /* prebuilt responses, per host */
+	struct stats_counters *stats;   /* its requests, by listener and domain */
 	uint64_t generation;        /* 1 for the first, +1 per successful reload */
 	atomic_uint refs;
 };

@@ -13,8 +13,9 @@
  * How a session finds its store: gnutls_certificate_retrieve_function2 has
  * no user pointer, and libmicrohttpd (0.9.75 up to 1.0.1) keeps its
  * connection in gnutls_session_set_ptr() (read back by its PSK adapter). It
- * never uses the session's resumption-database functions, so the store
- * pointer lives in gnutls_db_set_ptr(); GnuTLS only hands that pointer to
+ * never uses the session's resumption-database functions, so the
+ * connection's struct tls_conn (its store, and what the hook refused) lives
+ * in gnutls_db_set_ptr(); GnuTLS only hands that pointer to
  * db store/retrieve callbacks, which nobody installs (tickets do not use
  * them).
  *
@@ -171,6 +172,26 @@ const char *tls_store_lookup(const struct tls_store *s, const char *host)
 	return ch != NULL ? ch->cert_path : NULL;
 }
 
+time_t tls_store_expiry(const struct tls_store *s, const char *host)
+{
+	const struct tls_chain *ch;
+
+	if (s == NULL)
+		return 0;
+	ch = tls_store_find(s, host, strlen(host));
+	return ch != NULL ? ch->not_after : 0;
+}
+
+void tls_store_each(const struct tls_store *s, tls_chain_fn *fn, void *ctx)
+{
+	for (size_t i = 0; s != NULL && i < s->n_chains; i++) {
+		const struct tls_chain *ch = s->chains[i];
+
+		fn(ctx, ch->cert_path, ch->n_names ? ch->names[0] : "",
+		   ch->not_after);
+	}
+}
+
 void tls_store_free(struct tls_store *s)
 {
 	size_t i;
@@ -198,7 +219,8 @@ size_t tls_store_count(const struct tls_store *s)
 static const struct tls_chain *session_chain(gnutls_session_t session,
                                              gnutls_alert_description_t *alert)
 {
-	const struct tls_store *s = gnutls_db_get_ptr(session);
+	const struct tls_conn *tc = gnutls_db_get_ptr(session);
+	const struct tls_store *s = tc ? tc->store : NULL;
 	const struct tls_chain *ch;
 	char sni[NAME_MAX_LEN + 2];
 	char key[NAME_MAX_LEN + 1];
@@ -229,10 +251,14 @@ static const struct tls_chain *session_chain(gnutls_session_t session,
 /* Runs once the ClientHello is parsed, before any certificate is chosen. */
 static int check_client_hello(gnutls_session_t session)
 {
+	struct tls_conn *tc = gnutls_db_get_ptr(session);
 	gnutls_alert_description_t alert;
 
 	if (session_chain(session, &alert) != NULL)
 		return 0;
+	if (tc != NULL)
+		tc->refused = alert == GNUTLS_A_MISSING_EXTENSION
+			? TLS_REFUSED_NO_SNI : TLS_REFUSED_UNKNOWN_SNI;
 	/* Best effort: on a fresh non-blocking socket the alert fits. */
 	(void)gnutls_alert_send(session, GNUTLS_AL_FATAL, alert);
 	if (alert == GNUTLS_A_MISSING_EXTENSION)
@@ -242,15 +268,16 @@ static int check_client_hello(gnutls_session_t session)
 	return GNUTLS_E_INTERNAL_ERROR;
 }
 
-int tls_session_setup(const struct tls_store *s, void *tls_session)
+int tls_session_setup(struct tls_conn *tc, void *tls_session)
 {
 	gnutls_session_t session = tls_session;
 	gnutls_datum_t http11 = { (unsigned char *)"http/1.1", 8 };
+	const struct tls_store *s = tc ? tc->store : NULL;
 
 	if (s == NULL)
 		return -1;
-	/* The const is restored in session_chain(): nothing writes to it. */
-	gnutls_db_set_ptr(session, (void *)s);
+	tc->refused = TLS_REFUSED_NONE;
+	gnutls_db_set_ptr(session, tc);
 	gnutls_handshake_set_post_client_hello_function(session,
 	                                                check_client_hello);
 	if (s->tickets) {

@@ -13,6 +13,7 @@
 #define STSD_TLS_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "conf.h"
 #include "diag.h"
@@ -44,15 +45,30 @@ size_t tls_store_count(const struct tls_store *s);
  */
 const char *tls_store_lookup(const struct tls_store *s, const char *host);
 
+/* What the handshake hook refused, if anything. */
+enum tls_refusal {
+	TLS_REFUSED_NONE,
+	TLS_REFUSED_NO_SNI,         /* no name and no tls.default_host */
+	TLS_REFUSED_UNKNOWN_SNI,    /* a name no certificate covers */
+};
+
+/* One connection's TLS state, owned by the caller (in its connection
+ * struct, so that no handshake allocates): set `store`, then call
+ * tls_session_setup(); `refused` says what the hook refused. */
+struct tls_conn {
+	const struct tls_store *store;
+	enum tls_refusal refused;
+};
+
 /*
  * Prepares a freshly created server session before its handshake: remembers
- * `s` for tls_cert_callback (gnutls_db_set_ptr: libmicrohttpd owns the
+ * `tc` for tls_cert_callback (gnutls_db_set_ptr: libmicrohttpd owns the
  * session pointer), refuses unknown SNI names with an unrecognized_name
  * alert, enables session tickets, offers ALPN "http/1.1" only (never h2;
- * start libmicrohttpd with MHD_OPTION_TLS_NO_ALPN). `s` must outlive the
- * session. 0 or -1.
+ * start libmicrohttpd with MHD_OPTION_TLS_NO_ALPN). `tc` and its store
+ * must outlive the session. 0, or -1 (also when tc or its store is NULL).
  */
-int tls_session_setup(const struct tls_store *s, void *session);
+int tls_session_setup(struct tls_conn *tc, void *session);
 
 /*
  * The value for MHD_OPTION_HTTPS_CERT_CALLBACK: a
@@ -62,6 +78,16 @@ int tls_session_setup(const struct tls_store *s, void *session);
  * unrecognized_name alert.
  */
 void *tls_cert_callback_option(void);
+
+/* The leaf's notAfter of the chain a client asking for `host` (a lookup
+ * key) gets, or 0 when none covers it. */
+time_t tls_store_expiry(const struct tls_store *s, const char *host);
+
+/* Calls fn for every chain: its file, the first name of its leaf, and its
+ * expiry. */
+typedef void tls_chain_fn(void *ctx, const char *file, const char *name,
+                          time_t not_after);
+void tls_store_each(const struct tls_store *s, tls_chain_fn *fn, void *ctx);
 
 /* Copies the session's SNI name (NUL-terminated, maybe truncated) to out;
  * returns its length, 0 when the client sent none. For the access log. */

@@ -703,6 +703,7 @@ static gnutls_certificate_credentials_t server_cred, client_cred;
 struct server {
 	int fd;
 	const struct tls_store *store;
+	struct tls_conn tc;
 	int setup_ret;
 	int ret;
 	char sni[300];
@@ -719,7 +720,8 @@ static void *server_main(void *arg)
 	gnutls_init(&ss, GNUTLS_SERVER | GNUTLS_NO_SIGNAL);
 	gnutls_priority_set_direct(ss, CONF_DEFAULT_TLS_PRIORITIES, NULL);
 	gnutls_credentials_set(ss, GNUTLS_CRD_CERTIFICATE, server_cred);
-	sv->setup_ret = tls_session_setup(sv->store, ss);
+	sv->tc.store = sv->store;
+	sv->setup_ret = tls_session_setup(&sv->tc, ss);
 	gnutls_transport_set_int(ss, sv->fd);
 	do
 		sv->ret = gnutls_handshake(ss);
@@ -860,6 +862,7 @@ static void test_handshakes(void)
 
 	handshake(s, "mta-sts.rsa.example", NULL, NULL, NULL, &r);
 	is_int(r.ret, 0, "RSA chain: succeeds");
+	is_int(r.sv.tc.refused, TLS_REFUSED_NONE, "a good name: nothing refused");
 	gnutls_free(r.data.data);
 
 	handshake(s, "mta-sts.example.com",
@@ -874,6 +877,8 @@ static void test_handshakes(void)
 	       "unknown SNI: unrecognized_name");
 	is_int(r.sv.ret, GNUTLS_E_UNRECOGNIZED_NAME,
 	       "unknown SNI: server fails with GNUTLS_E_UNRECOGNIZED_NAME");
+	is_int(r.sv.tc.refused, TLS_REFUSED_UNKNOWN_SNI,
+	       "unknown SNI: the connection says why (for the metrics)");
 
 	handshake(s, "unknown.example", "NORMAL:-VERS-ALL:+VERS-TLS1.2", NULL,
 	          NULL, &r);
@@ -888,6 +893,8 @@ static void test_handshakes(void)
 	is_int(r.ret, GNUTLS_E_FATAL_ALERT_RECEIVED, "no SNI: fatal alert");
 	is_int(r.alert, GNUTLS_A_MISSING_EXTENSION,
 	       "no SNI, no default host: missing_extension");
+	is_int(r.sv.tc.refused, TLS_REFUSED_NO_SNI,
+	       "no SNI: the connection says why");
 
 	/* ALPN */
 	handshake(s, "mta-sts.example.com", NULL, "h2", NULL, &r);

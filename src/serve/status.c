@@ -1,0 +1,286 @@
+/*
+ * status: the status page and status.json (see status.h).
+ */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "escape.h"
+#include "snapshot.h"
+#include "stats.h"
+#include "status.h"
+#include "tls.h"
+
+#define DAY 86400
+
+/* What the page says about one domain. */
+struct row {
+	const struct policy *pol;
+	time_t first_served;        /* of the current id, in this process */
+	uint64_t fetches_current, fetches_older, requests;
+	time_t cert_expiry;         /* 0: none (served behind a proxy) */
+	bool cert_soon;             /* within tls.expiry_warning_days */
+};
+
+struct summary {
+	size_t domains, enforce, testing, none;
+	size_t certs_soon, older_ids_fetched;
+};
+
+struct build_ctx {
+	const struct snapshot *s;
+	struct row *rows;
+	time_t now;
+};
+
+static void fill_row(void *ctx, size_t i, const struct stats_domain_view *v)
+{
+	struct build_ctx *b = ctx;
+	const struct policy *p = &b->s->conf->domains[i].policy;
+	struct row *r = &b->rows[i];
+	char host[NAME_MAX_LEN + 1];
+
+	r->pol = p;
+	for (size_t j = 0; j < v->n_ids; j++) {
+		if (strcmp(v->ids[j].id, p->id) == 0) {
+			r->fetches_current = v->ids[j].fetches;
+			r->first_served = v->ids[j].first_served;
+		} else {
+			r->fetches_older += v->ids[j].fetches;
+		}
+	}
+	for (int s = 0; s < STATS_N_STATUS; s++)
+		r->requests += v->status[s];
+	snprintf(host, sizeof(host), "mta-sts.%s", p->domain);
+	r->cert_expiry = tls_store_expiry(b->s->tls, host);
+	r->cert_soon = r->cert_expiry != 0 &&
+		r->cert_expiry - b->now <
+		(time_t)b->s->conf->tls_expiry_warn_days * DAY;
+}
+
+/* One row per domain, in configuration (name) order. NULL on ENOMEM. */
+static struct row *build_rows(const struct snapshot *s, time_t now,
+                              struct summary *sum)
+{
+	struct build_ctx b = { s, NULL, now };
+	size_t n = s->conf->n_domains;
+
+	b.rows = calloc(n ? n : 1, sizeof(*b.rows));
+	if (b.rows == NULL)
+		return NULL;
+	stats_read(s->conf, fill_row, &b, NULL);
+	memset(sum, 0, sizeof(*sum));
+	sum->domains = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct row *r = &b.rows[i];
+
+		sum->enforce += r->pol->mode == POLICY_MODE_ENFORCE;
+		sum->testing += r->pol->mode == POLICY_MODE_TESTING;
+		sum->none += r->pol->mode == POLICY_MODE_NONE;
+		sum->certs_soon += r->cert_soon;
+		sum->older_ids_fetched += r->fetches_older > 0;
+	}
+	return b.rows;
+}
+
+static void iso_time(char *out, size_t len, time_t t)
+{
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		snprintf(out, len, "%s", "");
+	else
+		strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static void json_row(FILE *out, const struct row *r, bool last)
+{
+	char first[32], expiry[32];
+
+	iso_time(first, sizeof(first), r->first_served);
+	iso_time(expiry, sizeof(expiry), r->cert_expiry);
+	fputs("    {\"domain\": ", out);
+	escape_json_str(out, r->pol->domain);
+	fputs(", \"mode\": ", out);
+	escape_json_str(out, policy_mode_name(r->pol->mode));
+	fputs(", \"id\": ", out);
+	escape_json_str(out, r->pol->id);
+	fprintf(out, ", \"max_age\": %" PRIu32 ", \"mx\": [", r->pol->max_age);
+	for (size_t j = 0; j < r->pol->n_mx; j++) {
+		fputs(j ? ", " : "", out);
+		escape_json_str(out, r->pol->mx[j]);
+	}
+	fprintf(out, "], \"first_served\": %s%s%s, \"fetches_current_id\": "
+	        "%" PRIu64 ", \"fetches_older_ids\": %" PRIu64 ", "
+	        "\"requests\": %" PRIu64 ", \"certificate_expiry\": %s%s%s, "
+	        "\"certificate_expiring_soon\": %s}%s\n",
+	        *first ? "\"" : "", *first ? first : "null", *first ? "\"" : "",
+	        r->fetches_current, r->fetches_older, r->requests,
+	        *expiry ? "\"" : "", *expiry ? expiry : "null",
+	        *expiry ? "\"" : "", r->cert_soon ? "true" : "false",
+	        last ? "" : ",");
+}
+
+void status_write_json(FILE *out, const struct snapshot *s, time_t now)
+{
+	struct summary sum;
+	struct row *rows = build_rows(s, now, &sum);
+	char when[32];
+
+	if (rows == NULL) {
+		fputs("{\"error\": \"out of memory\"}\n", out);
+		return;
+	}
+	iso_time(when, sizeof(when), now);
+	fprintf(out, "{\n  \"generated\": \"%s\",\n  \"summary\": {\"domains\": "
+	        "%zu, \"enforce\": %zu, \"testing\": %zu, \"none\": %zu, "
+	        "\"certificates_expiring_soon\": %zu, "
+	        "\"domains_with_older_ids_fetched\": %zu},\n  \"domains\": [\n",
+	        when, sum.domains, sum.enforce, sum.testing, sum.none,
+	        sum.certs_soon, sum.older_ids_fetched);
+	for (size_t i = 0; i < sum.domains; i++)
+		json_row(out, &rows[i], i + 1 == sum.domains);
+	fputs("  ]\n}\n", out);
+	free(rows);
+}
+
+/* ---- HTML ------------------------------------------------------------------ */
+
+static const char page_head[] =
+	"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	"<meta charset=\"utf-8\">\n"
+	"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	"<title>stsd status</title>\n<style>\n"
+	"body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n"
+	"table{border-collapse:collapse;width:100%}\n"
+	"th,td{text-align:left;padding:.3em .6em;border-bottom:1px solid #ddd}\n"
+	"th{background:#f4f4f4}\n"
+	".num{text-align:right;font-variant-numeric:tabular-nums}\n"
+	".warn{color:#9a5b00;font-weight:600}\n.ok{color:#276b2c}\n"
+	".summary li{margin:.2em 0}\ncode{font-size:90%}\n"
+	".when{white-space:nowrap}\n"
+	"</style>\n</head>\n<body>\n<h1>stsd status</h1>\n";
+
+static void html_summary(FILE *out, const struct summary *sum,
+                         const struct snapshot *s, const char *when)
+{
+	fprintf(out, "<p>Generated %s. Configuration generation %" PRIu64
+	        ".</p>\n<ul class=\"summary\" id=\"summary\">\n", when,
+	        s->generation);
+	fprintf(out, "<li><strong id=\"n-domains\">%zu</strong> domains: "
+	        "%zu enforce, %zu testing, %zu none.</li>\n", sum->domains,
+	        sum->enforce, sum->testing, sum->none);
+	if (sum->certs_soon)
+		fprintf(out, "<li class=\"warn\" id=\"needs-certs\">%zu domain(s) "
+		        "with a certificate expiring within %u days: renew it "
+		        "(then reload).</li>\n", sum->certs_soon,
+		        s->conf->tls_expiry_warn_days);
+	if (sum->older_ids_fetched)
+		fprintf(out, "<li id=\"older-ids\">%zu domain(s) still see fetches "
+		        "of an older policy id since stsd started: senders that "
+		        "cached the old policy pick up the new one when they see "
+		        "the new id in DNS.</li>\n", sum->older_ids_fetched);
+	if (sum->testing)
+		fprintf(out, "<li>%zu domain(s) in testing: senders report "
+		        "failures but still deliver.</li>\n", sum->testing);
+	if (!sum->certs_soon)
+		fputs("<li class=\"ok\" id=\"all-ok\">No certificate needs "
+		      "renewing.</li>\n", out);
+	fputs("</ul>\n", out);
+}
+
+static void html_form(FILE *out, const struct status_query *q)
+{
+	fputs("<form method=\"get\" action=\"/\"><label>Filter domains "
+	      "<input name=\"q\" value=\"", out);
+	escape_html_str(out, q->filter ? q->filter : "");
+	fputs("\"></label> <button type=\"submit\">Show</button></form>\n", out);
+}
+
+static void html_row(FILE *out, const struct row *r, time_t now)
+{
+	char first[32], expiry[32];
+
+	iso_time(first, sizeof(first), r->first_served);
+	iso_time(expiry, sizeof(expiry), r->cert_expiry);
+	fputs("<tr><td class=\"domain\">", out);
+	escape_html_str(out, r->pol->domain);
+	fprintf(out, "</td><td class=\"mode\">%s</td><td><code>",
+	        policy_mode_name(r->pol->mode));
+	escape_html_str(out, r->pol->id);
+	fprintf(out, "</code></td><td class=\"when\">%s</td><td class=\"num\">%" PRIu64
+	        "</td><td class=\"num\">%" PRIu64 "</td>", *first ? first : "-",
+	        r->fetches_current, r->fetches_older);
+	if (r->cert_expiry == 0)
+		fputs("<td>-</td>", out);
+	else
+		fprintf(out, "<td class=\"when%s\">%s (%lld days)</td>",
+		        r->cert_soon ? " warn" : "", expiry,
+		        (long long)((r->cert_expiry - now) / DAY));
+	fputs("</tr>\n", out);
+}
+
+static void page_link(FILE *out, const struct status_query *q, size_t page,
+                      const char *text)
+{
+	fprintf(out, "<a href=\"/?page=%zu", page);
+	if (q->filter && *q->filter) {
+		fputs("&amp;q=", out);
+		for (const char *p = q->filter; *p; p++)
+			fprintf(out, "%%%02X", (unsigned char)*p);
+	}
+	fprintf(out, "\">%s</a>", text);
+}
+
+void status_write_html(FILE *out, const struct snapshot *s, time_t now,
+                       const struct status_query *q)
+{
+	struct summary sum;
+	struct row *rows = build_rows(s, now, &sum);
+	size_t matched = 0, shown = 0, page = q->page ? q->page : 1, pages;
+	size_t first = (page - 1) * STATUS_PAGE_SIZE;
+	char when[32];
+
+	fputs(page_head, out);
+	if (rows == NULL) {
+		fputs("<p>Out of memory.</p></body></html>\n", out);
+		return;
+	}
+	iso_time(when, sizeof(when), now);
+	html_summary(out, &sum, s, when);
+	html_form(out, q);
+	fputs("<table id=\"domains\">\n<thead><tr><th>Domain</th><th>Mode</th>"
+	      "<th>Policy id</th><th>Served since</th>"
+	      "<th class=\"num\">Fetches, this id</th>"
+	      "<th class=\"num\">Fetches, older ids</th>"
+	      "<th>Certificate expires</th></tr></thead>\n<tbody>\n", out);
+	for (size_t i = 0; i < sum.domains; i++) {
+		if (q->filter && *q->filter &&
+		    strstr(rows[i].pol->domain, q->filter) == NULL)
+			continue;
+		if (matched++ < first || shown == STATUS_PAGE_SIZE)
+			continue;
+		html_row(out, &rows[i], now);
+		shown++;
+	}
+	pages = matched ? (matched + STATUS_PAGE_SIZE - 1) / STATUS_PAGE_SIZE : 1;
+	fprintf(out, "</tbody>\n</table>\n<p id=\"paging\">%zu of %zu domains "
+	        "shown (page %zu of %zu). ", shown, matched, page, pages);
+	if (page > 1)
+		page_link(out, q, page - 1, "Previous");
+	if (page > 1 && page < pages)
+		fputs(" | ", out);
+	if (page < pages)
+		page_link(out, q, page + 1, "Next");
+	fputs("</p>\n<p>The same data: <a href=\"/status.json\">status.json"
+	      "</a>; counters: <a href=\"/metrics\">metrics</a>.</p>\n"
+	      "</body>\n</html>\n", out);
+	free(rows);
+}
