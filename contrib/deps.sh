@@ -6,7 +6,8 @@
 set -eu
 
 build_pkgs="build-essential autoconf automake pkg-config
-	libmicrohttpd-dev libgnutls28-dev libyaml-dev libidn2-dev libsystemd-dev curl"
+	libmicrohttpd-dev libgnutls28-dev libyaml-dev libidn2-dev libjansson-dev
+	libsqlite3-dev libsystemd-dev curl"
 # Real clients and peers for the integration tests: curl, gnutls-cli and
 # certtool (gnutls-bin), the postfix-mta-sts-resolver sender, dnsmasq for its
 # DNS, nginx, Caddy and HAProxy as reverse proxies, systemd-socket-activate (systemd),

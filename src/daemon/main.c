@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "diag.h"
 #include "dnsrec.h"
+#include "history_cmd.h"
 #include "http.h"
 #include "listen.h"
 #include "log.h"
@@ -68,6 +69,8 @@ static void usage(FILE *out)
 	        "       stsd [-c FILE] --print-policy DOMAIN    print the exact served body\n"
 	        "       stsd [-c FILE] --print-dns [--format zone|json] [DOMAIN...]\n"
 	        "                                               print the DNS records to publish\n"
+	        "       stsd --history [--state-dir DIR] [--format text|json] [DOMAIN...]\n"
+	        "                                               what each domain served, and when\n"
 	        "       stsd -h|--help | -V|--version\n"
 	        "\n"
 	        "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
@@ -393,6 +396,8 @@ int main(int argc, char **argv)
 {
 	struct options o;
 
+	if (history_wanted(argc, argv))
+		return history_main(argc, argv);
 	if (parse_options(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	log_init(o.verbose);
