@@ -34,7 +34,7 @@
 enum top_key {
 	TOP_LISTEN, TOP_CERTIFICATES, TOP_TLS, TOP_HTTP, TOP_LIMITS, TOP_DNS,
 	TOP_USER, TOP_GROUP, TOP_ALLOW_ROOT, TOP_DEFAULTS, TOP_DOMAINS,
-	TOP_INCLUDE, TOP_ADMIN, TOP_N
+	TOP_INCLUDE, TOP_ADMIN, TOP_STATE_DIR, TOP_N
 };
 _Static_assert(TOP_N <= CONF_SCHEMA_MAX_KEYS, "too many top-level keys");
 
@@ -44,7 +44,7 @@ static const char *const main_keys[TOP_N] = {
 	[TOP_DNS] = "dns", [TOP_USER] = "user", [TOP_GROUP] = "group",
 	[TOP_ALLOW_ROOT] = "allow_root", [TOP_DEFAULTS] = "defaults",
 	[TOP_DOMAINS] = "domains", [TOP_INCLUDE] = "include",
-	[TOP_ADMIN] = "admin",
+	[TOP_ADMIN] = "admin", [TOP_STATE_DIR] = "state_dir",
 };
 
 /* An included file adds domains and includes, nothing else. */
@@ -104,6 +104,15 @@ static void top_key(struct loader *L, struct file *F, unsigned key,
 	case TOP_ADMIN:
 		conf_walk_section(L, F, v, &conf_admin_schema, ctx);
 		break;
+	case TOP_STATE_DIR: {
+		char *path = conf_path(L, F, v);
+
+		if (path) {
+			free(c->state_dir);
+			c->state_dir = path;
+		}
+		break;
+	}
 	case TOP_N:
 		break;
 	}
@@ -215,6 +224,7 @@ static void set_defaults(struct loader *L)
 	c->timeout_seconds = CONF_DEFAULT_TIMEOUT;
 	c->max_header_bytes = CONF_DEFAULT_MAX_HEADER_BYTES;
 	c->dns_ttl = CONF_DEFAULT_DNS_TTL;
+	c->state_dir = conf_strdup(L, CONF_DEFAULT_STATE_DIR);
 }
 
 /* Reads the main file and every file it includes, walking each. */
@@ -326,6 +336,7 @@ void conf_free(struct conf *c)
 	free(c->access_log);
 	free(c->proxies);
 	free(c->admin_allow);
+	free(c->state_dir);
 	free(c->dns_host_cname);
 	for (i = 0; i < c->n_dns_host_addrs; i++)
 		free(c->dns_host_addrs[i]);

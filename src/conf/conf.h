@@ -50,6 +50,7 @@ struct conf_cert {
 struct conf_domain {
 	struct policy policy;
 	struct loc loc;             /* the domain's key in "domains:" */
+	bool retire;                /* retire: true (policy.mode is none) */
 };
 
 struct conf {
@@ -96,6 +97,8 @@ struct conf {
 	char **dns_host_addrs;          /* or none */
 	size_t n_dns_host_addrs;
 
+	char *state_dir;                /* the state database's directory */
+
 	/* process: */
 	char *user;                     /* drop to this user when started as root */
 	char *group;
@@ -111,6 +114,8 @@ struct conf {
 #define CONF_DEFAULT_MAX_HEADER_BYTES 8192
 #define CONF_DEFAULT_DNS_TTL 3600
 #define CONF_DEFAULT_EXPIRY_WARN_DAYS 14
+#define CONF_DEFAULT_FILE SYSCONFDIR "/stsd/stsd.yaml"
+#define CONF_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/stsd"
 /* Bounds of the tunables (stsd.yaml(5) shows these very numbers: the man
  * page is made from this header). */
 #define CONF_MAX_CONNECTIONS 1000000    /* connections, connections_per_ip */

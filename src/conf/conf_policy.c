@@ -43,6 +43,8 @@ struct raw_domain {
 	struct loc id_loc;
 	char *same_as;                  /* normalised, or NULL */
 	struct loc same_as_loc;
+	bool retire;                    /* retire: true */
+	struct loc retire_loc;
 	bool bad;                       /* an error was reported for it */
 	bool duplicate;                 /* defined earlier: ignored */
 	enum resolve_state state;
@@ -185,7 +187,8 @@ static void tls_rpt_item(struct loader *L, struct file *F, yaml_node_t *item,
 
 /* The keys of defaults (the first four) and of a domain (all). */
 enum policy_key {
-	PK_MODE, PK_MAX_AGE, PK_MX, PK_TLS_RPT, PK_ID, PK_SAME_AS, PK_N
+	PK_MODE, PK_MAX_AGE, PK_MX, PK_TLS_RPT, PK_ID, PK_SAME_AS, PK_RETIRE,
+	PK_N
 };
 
 /* mode, max_age, mx, tls_rpt: shared by defaults and domains. */
@@ -255,6 +258,7 @@ static void policy_key(struct loader *L, struct file *F, unsigned key,
 	}
 	case PK_ID:
 	case PK_SAME_AS:
+	case PK_RETIRE:
 	case PK_N:
 		break;                  /* a domain's own: domain_key */
 	}
@@ -279,6 +283,7 @@ const struct schema conf_defaults_schema = {
 static const char *const domain_keys[PK_N] = {
 	[PK_MODE] = "mode", [PK_MAX_AGE] = "max_age", [PK_MX] = "mx",
 	[PK_TLS_RPT] = "tls_rpt", [PK_ID] = "id", [PK_SAME_AS] = "same_as",
+	[PK_RETIRE] = "retire",
 };
 
 static void domain_key(struct loader *L, struct file *F, unsigned key,
@@ -289,6 +294,12 @@ static void domain_key(struct loader *L, struct file *F, unsigned key,
 	const char *s, *msg;
 	struct loc at = conf_loc(F, v);
 
+	if (key == PK_RETIRE) {
+		r->retire_loc = conf_loc(F, k);
+		if (!conf_bool(L, F, v, &r->retire))
+			r->bad = true;
+		return;
+	}
 	if (key != PK_ID && key != PK_SAME_AS) {
 		policy_key(L, F, key, k, v, &r->own, &r->bad);
 		return;
@@ -644,6 +655,15 @@ static void build_domain(struct loader *L, struct raw_domain *r)
 		return;
 	p->mode = r->mode_src->mode;
 	p->max_age = r->max_age_src->max_age;
+	if (r->retire) {
+		/* RFC 8461 section 8.3: mode none, the same mx, a new id (the
+		 * body changes, so a derived id does). */
+		if (p->mode != POLICY_MODE_NONE && r->own.has_mode)
+			diag_warning(L->d, &r->retire_loc, "retire: true serves "
+			             "mode none; the mode set here is ignored");
+		p->mode = POLICY_MODE_NONE;
+		cd->retire = true;
+	}
 	/* The list is already normalised and free of duplicates (mx_item),
 	 * so it is copied directly: policy_add_mx() would compare each new
 	 * pattern with all before it, O(n^2) over thousands of patterns. */

@@ -200,24 +200,43 @@ static void zone_host(FILE *out, const struct policy *p, uint32_t ttl,
 		"host running stsd.\n", p->domain);
 }
 
-int dnsrec_sts_line(const struct policy *p, uint32_t ttl, char *buf,
-                    size_t size)
+static void zone_sts(FILE *out, const struct policy *p, uint32_t ttl)
 {
-	return snprintf(buf, size, "_mta-sts.%s. %" PRIu32 " IN TXT "
-	                "\"v=STSv1; id=%s\"", p->domain, ttl, p->id);
+	struct txt_writer w;
+
+	fprintf(out, "_mta-sts.%s. %" PRIu32 " IN TXT ", p->domain, ttl);
+	txt_begin(&w, out);
+	txt_put(&w, "v=STSv1; id=");
+	txt_put(&w, p->id);
+	txt_end(&w);
+}
+
+void dnsrec_sts_line(const struct policy *p, uint32_t ttl, char *buf,
+                     size_t size)
+{
+	FILE *f = fmemopen(buf, size, "w");
+
+	if (size == 0)
+		return;
+	buf[0] = '\0';
+	if (f == NULL)
+		return;
+	setvbuf(f, NULL, _IONBF, 0);
+	zone_sts(f, p, ttl);
+	fclose(f);
+	buf[size - 1] = '\0';
 }
 
 static void zone_domain(FILE *out, const struct policy *p, uint32_t ttl,
 			const struct dnsrec_opts *opts)
 {
-	char sts[DNSREC_STS_LINE_MAX];
 	struct txt_writer w;
 	size_t i;
 
 	zone_comments(out, p);
 
-	dnsrec_sts_line(p, ttl, sts, sizeof(sts));
-	fprintf(out, "%s\n", sts);
+	zone_sts(out, p, ttl);
+	fputc('\n', out);
 
 	if (p->n_tls_rpt) {
 		fprintf(out, "_smtp._tls.%s. %" PRIu32 " IN TXT ",

@@ -32,13 +32,13 @@ struct dnsrec_opts {
  */
 const char *dnsrec_tlsrpt_uri_check(const char *uri);
 
-/* The zone-file line of p's _mta-sts TXT record, without a newline:
+/* The zone-file line of p's _mta-sts TXT record, as --print-dns writes it,
+ * without a newline:
  *   _mta-sts.DOMAIN. TTL IN TXT "v=STSv1; id=ID"
- * (one character-string: an id is at most 32 characters). Returns what
- * snprintf returns. */
-#define DNSREC_STS_LINE_MAX (NAME_MAX_LEN + 64 + POLICY_ID_MAX)
-int dnsrec_sts_line(const struct policy *p, uint32_t ttl, char *buf,
-                    size_t size);
+ * into buf (NUL-terminated, truncated to fit). */
+#define DNSREC_STS_LINE_MAX (NAME_MAX_LEN + 64 + 4 * POLICY_ID_MAX)
+void dnsrec_sts_line(const struct policy *p, uint32_t ttl, char *buf,
+                     size_t size);
 
 /* Writes the records of `n` policies in `format`. Returns 0, or -1 when the
  * stream reports an error. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "history_cmd.h"
 #include "name.h"
 #include "store.h"
@@ -33,15 +34,15 @@ int history_main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *state_dir = HISTORY_DEFAULT_STATE_DIR;
+	const char *state_dir = NULL, *config = CONF_DEFAULT_FILE;
 	enum history_format format = HISTORY_TEXT;
-	int ch;
+	struct conf *c = NULL;
+	int ch, rc;
 
-	/* -c is accepted so that the same command line works once the
-	 * configuration names the state directory. */
 	while ((ch = getopt_long(argc, argv, "c:v", longopts, NULL)) != -1) {
 		switch (ch) {
-		case OPT_HISTORY: case 'c': case 'v': break;
+		case OPT_HISTORY: case 'v': break;
+		case 'c': config = optarg; break;
 		case OPT_STATE_DIR: state_dir = optarg; break;
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") == 0)
@@ -60,8 +61,20 @@ int history_main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	return history_run(state_dir, argv + optind, argc - optind, format,
-	                   stdout, stderr);
+	if (state_dir == NULL) {
+		/* The configuration names it (state_dir:, or the default). */
+		struct diag d = { 0 };
+
+		c = conf_load(config, &d);
+		diag_summary(&d);
+		if (c == NULL)
+			return EXIT_ERROR;
+		state_dir = c->state_dir;
+	}
+	rc = history_run(state_dir, argv + optind, argc - optind, format,
+	                 stdout, stderr);
+	conf_free(c);
+	return rc;
 }
 
 int history_run(const char *state_dir, char **names, int n,

@@ -3,7 +3,8 @@
  * state database remembers of each domain (see store.h, history_fmt.h).
  *
  * It reads the database read-only and never the configuration's policies:
- * it works while the daemon runs, and when the configuration is broken.
+ * it works while the daemon runs. The directory is --state-dir, or the
+ * state_dir of the configuration (-c FILE, or the default file).
  */
 #ifndef STSD_HISTORY_CMD_H
 #define STSD_HISTORY_CMD_H
@@ -11,13 +12,6 @@
 #include <stdio.h>
 
 #include "history_fmt.h"
-
-/* Until stsd.yaml has a state_dir: key (the lead's), the directory comes
- * from --state-dir or this default. */
-#ifndef LOCALSTATEDIR
-#define LOCALSTATEDIR "/var"
-#endif
-#define HISTORY_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/stsd"
 
 /* True when argv asks for --history: main() then hands the whole command
  * line to history_main(). */

@@ -30,12 +30,13 @@
 #include "log.h"
 #include "name.h"
 #include "priv.h"
+#include "recorder.h"
 #include "service.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "tls.h"
 
-#define DEFAULT_CONFIG SYSCONFDIR "/stsd/stsd.yaml"
+#define DEFAULT_CONFIG CONF_DEFAULT_FILE
 #define STOP_GRACE_SECONDS 5
 
 enum exit_code {
@@ -214,7 +215,7 @@ static void status_line(const struct snapshot *s, const char *last_reload,
 
 /* Builds a new snapshot beside the live one; on success swaps it in and tells
  * the operator what to publish; on failure the old one keeps serving. */
-static void reload(const char *path)
+static void reload(const char *path, struct recorder *rec)
 {
 	struct diag d = { 0 };
 	struct snapshot *old = snapshot_acquire(), *new;
@@ -238,6 +239,7 @@ static void reload(const char *path)
 		snapshot_publish(new);
 		/* Only now, with the new policies live, tell what to publish. */
 		changes_log(old->conf, new->conf);
+		recorder_poke(rec);
 		log_info("reload complete: generation %llu live",
 		         (unsigned long long)new->generation);
 		snprintf(when + strlen(when), sizeof(when) - strlen(when), " reload ok");
@@ -249,7 +251,8 @@ static void reload(const char *path)
 
 /* Waits for signals and reloads or stops. The signals are blocked in every
  * thread and taken here synchronously, so no code runs in a signal handler. */
-static void serve_loop(const char *path, const sigset_t *signals)
+static void serve_loop(const char *path, const sigset_t *signals,
+                       struct recorder *rec)
 {
 	uint64_t wd_usec = service_watchdog_usec();
 	struct timespec tick = { .tv_sec = (time_t)(wd_usec / 2000000u),
@@ -265,7 +268,7 @@ static void serve_loop(const char *path, const sigset_t *signals)
 		if (sig < 0)
 			continue;   /* watchdog tick or EINTR */
 		if (sig == SIGHUP) {
-			reload(path);
+			reload(path, rec);
 			continue;
 		}
 		log_info("%s received, stopping", strsignal(sig));
@@ -308,6 +311,7 @@ static int run_server(const char *path, struct snapshot *snap, int *fds,
                       const sigset_t *signals)
 {
 	struct http_server *srv;
+	struct recorder *rec;
 	char status[256];
 	size_t i;
 
@@ -319,14 +323,18 @@ static int run_server(const char *path, struct snapshot *snap, int *fds,
 	srv = http_server_start(snap->conf, fds, snap->conf->n_listeners);
 	if (srv == NULL)
 		return EXIT_CONFIG;
+	/* After the privilege drop: the database belongs to the user that
+	 * serves. */
+	rec = recorder_start();
 	status_line(snap, "started", status, sizeof(status));
 	log_info("stsd %s ready: %s", PACKAGE_VERSION, status);
 	service_ready(status);
 
-	serve_loop(path, signals);
+	serve_loop(path, signals, rec);
 
 	service_stopping();
 	http_server_stop(srv, STOP_GRACE_SECONDS);
+	recorder_stop(rec);             /* the last counts, after the last request */
 	log_info("stopped");
 	return EXIT_OK;
 }

@@ -22,6 +22,7 @@ struct stats_counters {
 /* The totals of one domain, kept for the life of the process. */
 struct domain_total {
 	char *name;
+	struct stats_facts facts;
 	uint64_t status[STATS_N_STATUS];
 	struct stats_id_total *ids;
 	size_t n_ids, ids_cap;
@@ -266,8 +267,10 @@ static void drain_counters(struct stats_counters *k)
 		for (int s = 0; s < STATS_N_STATUS; s++)
 			t->status[s] += got[s];
 		it = fetches ? id_total(t, k->ids[i], now) : NULL;
-		if (it)
+		if (it) {
 			it->fetches += fetches;
+			it->unflushed += fetches;
+		}
 	}
 }
 
@@ -323,6 +326,7 @@ void stats_read(const struct conf *c, stats_domain_fn *fn, void *ctx,
 			memcpy(v.status, t->status, sizeof(v.status));
 			v.ids = t->ids;
 			v.n_ids = t->n_ids;
+			v.facts = t->facts;
 		}
 		fn(ctx, i, &v);
 	}
@@ -343,6 +347,32 @@ void stats_read(const struct conf *c, stats_domain_fn *fn, void *ctx,
 		p->last_reload_ok = last_reload_ok;
 		p->started = started;
 	}
+	pthread_mutex_unlock(&lock);
+}
+
+void stats_take_unflushed(stats_unflushed_fn *fn, void *ctx)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < n_domains; i++)
+		for (size_t j = 0; j < domains[i]->n_ids; j++) {
+			struct stats_id_total *it = &domains[i]->ids[j];
+
+			if (it->unflushed == 0)
+				continue;
+			fn(ctx, domains[i]->name, it->id, it->unflushed);
+			it->unflushed = 0;
+		}
+	pthread_mutex_unlock(&lock);
+}
+
+void stats_set_facts(const char *domain, const struct stats_facts *f)
+{
+	struct domain_total *t;
+
+	pthread_mutex_lock(&lock);
+	t = domain_total(domain);
+	if (t != NULL)
+		t->facts = *f;
 	pthread_mutex_unlock(&lock);
 }
 

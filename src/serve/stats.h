@@ -76,13 +76,23 @@ void stats_note_reload(bool ok);
 struct stats_id_total {
 	char id[33];
 	uint64_t fetches;           /* 200 answers with this policy */
+	uint64_t unflushed;         /* of those, not yet in the database */
 	time_t first_served;        /* when a snapshot with it went live here */
+};
+
+/* What the history database says of a domain (set by the recorder). */
+struct stats_facts {
+	bool known;                 /* the recorder has looked it up */
+	time_t first_served;        /* of its current id, from the database */
+	int retire_state;           /* enum retire_state */
+	time_t retire_until;        /* retiring: until; safe: since */
 };
 
 struct stats_domain_view {
 	uint64_t status[STATS_N_STATUS];
 	const struct stats_id_total *ids;  /* oldest first */
 	size_t n_ids;
+	struct stats_facts facts;
 };
 
 struct stats_process_view {
@@ -110,6 +120,16 @@ void stats_read(const struct conf *c, stats_domain_fn *fn, void *ctx,
 /* Remembers that the policies of `c` are served from now on (first_served
  * of ids new to this process). Called when a snapshot is published. */
 void stats_note_published(const struct conf *c, time_t now);
+
+/* Fetches counted since the last call, for the database: fn gets each
+ * (domain, id, count) with count > 0, and they are then forgotten here
+ * (the caller keeps what it could not store). Under the totals' lock. */
+typedef void stats_unflushed_fn(void *ctx, const char *domain, const char *id,
+                                uint64_t count);
+void stats_take_unflushed(stats_unflushed_fn *fn, void *ctx);
+
+/* Records what the database says of `domain`. */
+void stats_set_facts(const char *domain, const struct stats_facts *f);
 
 /* Frees the totals (at exit). */
 void stats_shutdown(void);
