@@ -15,7 +15,9 @@
 . "$top_srcdir/tests/lib/common.sh"
 
 : "${FUZZ_SMOKE_SECONDS:=10}"
-harnesses="fuzz_conf fuzz_policy fuzz_host fuzz_dnsrec fuzz_forward"
+harnesses="fuzz_conf fuzz_policy fuzz_host fuzz_dnsrec fuzz_forward
+	fuzz_gunzip fuzz_mime fuzz_tlsrpt fuzz_tlsrpt_summary fuzz_acme_msg
+	fuzz_acme_chain"
 fuzzdir=$top_srcdir/tests/fuzz
 
 [ -z "$STSD_WRAPPER" ] || t_skip_all "not under STSD_WRAPPER ($STSD_WRAPPER)"
@@ -31,8 +33,8 @@ if [ -z "$cc" ]; then
 fi
 [ -n "$cc" ] || t_skip_all "clang is not installed"
 command -v pkg-config >/dev/null 2>&1 || t_skip_all "pkg-config is not installed"
-pkg-config --exists libidn2 yaml-0.1 ||
-	t_skip_all "the libidn2 or yaml-0.1 development files are missing"
+pkg-config --exists libidn2 jansson zlib yaml-0.1 sqlite3 gnutls libcurl ||
+	t_skip_all "development files are missing (libidn2 jansson zlib yaml-0.1 sqlite3 gnutls libcurl)"
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$T/probe.c"
 "$cc" -fsanitize=fuzzer,address,undefined -o "$T/probe" "$T/probe.c" \
 	>"$T/probe.log" 2>&1 ||
@@ -48,6 +50,9 @@ out=$top_builddir/tests/fuzz
 dict_of() {
 	case $1 in
 	fuzz_conf) echo "$fuzzdir/yaml.dict" ;;
+	fuzz_tlsrpt | fuzz_tlsrpt_summary) echo "$fuzzdir/tlsrpt.dict" ;;
+	fuzz_acme_msg | fuzz_acme_chain) echo "$fuzzdir/acme.dict" ;;
+	fuzz_gunzip | fuzz_mime) ;;
 	*) echo "$fuzzdir/names.dict" ;;
 	esac
 }
@@ -81,9 +86,10 @@ smoke() {
 			cp "$f" "$T/corpus/$h/seed$(echo "$f" | tr / _)"
 		done
 	fi
+	dict=$(dict_of "$h")
 	TMPDIR=$T/tmp "$out/$h" -timeout=10 -rss_limit_mb=2048 \
 		-max_total_time="$FUZZ_SMOKE_SECONDS" -print_final_stats=1 \
-		-artifact_prefix="$T/artifacts/$h/" -dict="$(dict_of "$h")" \
+		-artifact_prefix="$T/artifacts/$h/" ${dict:+-dict="$dict"} \
 		"$T/corpus/$h" >"$log" 2>&1
 }
 
