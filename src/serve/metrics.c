@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "escape.h"
 #include "metrics.h"
+#include "retire.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "tls.h"
@@ -56,7 +57,21 @@ struct domain_ctx {
 	int part;                   /* which family is being written */
 };
 
-enum domain_part { PART_REQUESTS, PART_FETCHES, PART_INFO };
+enum domain_part { PART_REQUESTS, PART_FETCHES, PART_INFO, PART_RETIRE,
+                   PART_RETIRE_UNTIL };
+
+/* "retiring" or "safe" for a domain the history says is retiring or may
+ * be deleted; NULL otherwise (active, or not known yet). */
+static const char *retire_label(const struct stats_facts *f)
+{
+	if (!f->known)
+		return NULL;
+	if (f->retire_state == RETIRE_RETIRING)
+		return "retiring";
+	if (f->retire_state == RETIRE_SAFE)
+		return "safe";
+	return NULL;
+}
 
 static void domain_row(void *ctx, size_t i, const struct stats_domain_view *v)
 {
@@ -90,6 +105,21 @@ static void domain_row(void *ctx, size_t i, const struct stats_domain_view *v)
 		sample(x->out, "stsd_domain_info", l, 1);
 		break;
 	}
+	case PART_RETIRE:
+	case PART_RETIRE_UNTIL: {
+		const char *state = retire_label(&v->facts);
+		const char *l[] = { "domain", p->domain, "state", state, NULL };
+		const char *d[] = { "domain", p->domain, NULL };
+
+		if (state == NULL)
+			break;
+		if (x->part == PART_RETIRE)
+			sample(x->out, "stsd_domain_retirement", l, 1);
+		else
+			sample(x->out, "stsd_domain_retirement_until_timestamp_"
+			       "seconds", d, (uint64_t)v->facts.retire_until);
+		break;
+	}
 	}
 }
 
@@ -110,6 +140,16 @@ static void domains(FILE *out, const struct conf *c)
 	family(out, "stsd_policy_fetches_total", "counter",
 	       "Policies served (GET answered 200), by domain and policy id.");
 	x.part = PART_FETCHES;
+	stats_read(c, domain_row, &x, NULL);
+	family(out, "stsd_domain_retirement", "gauge",
+	       "Domains in mode none: retiring (senders may still hold an "
+	       "enforce or testing policy) or safe (the records may be "
+	       "deleted).");
+	x.part = PART_RETIRE;
+	stats_read(c, domain_row, &x, NULL);
+	family(out, "stsd_domain_retirement_until_timestamp_seconds", "gauge",
+	       "Retiring: until when; safe: since when.");
+	x.part = PART_RETIRE_UNTIL;
 	stats_read(c, domain_row, &x, NULL);
 }
 

@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "escape.h"
+#include "retire.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "status.h"
@@ -25,11 +26,12 @@ struct row {
 	uint64_t fetches_current, fetches_older, requests;
 	time_t cert_expiry;         /* 0: none (served behind a proxy) */
 	bool cert_soon;             /* within tls.expiry_warning_days */
+	struct stats_facts facts;   /* from the history database */
 };
 
 struct summary {
 	size_t domains, enforce, testing, none;
-	size_t certs_soon, older_ids_fetched;
+	size_t certs_soon, older_ids_fetched, safe_to_delete;
 };
 
 struct build_ctx {
@@ -46,10 +48,14 @@ static void fill_row(void *ctx, size_t i, const struct stats_domain_view *v)
 	char host[NAME_MAX_LEN + 1];
 
 	r->pol = p;
+	r->facts = v->facts;
 	for (size_t j = 0; j < v->n_ids; j++) {
 		if (strcmp(v->ids[j].id, p->id) == 0) {
 			r->fetches_current = v->ids[j].fetches;
 			r->first_served = v->ids[j].first_served;
+			/* The database remembers across restarts. */
+			if (v->facts.known && v->facts.first_served)
+				r->first_served = v->facts.first_served;
 		} else {
 			r->fetches_older += v->ids[j].fetches;
 		}
@@ -84,6 +90,8 @@ static struct row *build_rows(const struct snapshot *s, time_t now,
 		sum->none += r->pol->mode == POLICY_MODE_NONE;
 		sum->certs_soon += r->cert_soon;
 		sum->older_ids_fetched += r->fetches_older > 0;
+		sum->safe_to_delete += r->facts.known &&
+		                       r->facts.retire_state == RETIRE_SAFE;
 	}
 	return b.rows;
 }
@@ -100,9 +108,22 @@ static void iso_time(char *out, size_t len, time_t t)
 
 /* ---- JSON ------------------------------------------------------------------ */
 
+/* "retiring", "safe-to-delete", or NULL (active or not known). */
+static const char *retirement(const struct row *r)
+{
+	if (!r->facts.known)
+		return NULL;
+	if (r->facts.retire_state == RETIRE_RETIRING)
+		return "retiring";
+	if (r->facts.retire_state == RETIRE_SAFE)
+		return "safe-to-delete";
+	return NULL;
+}
+
 static void json_row(FILE *out, const struct row *r, bool last)
 {
-	char first[32], expiry[32];
+	char first[32], expiry[32], until[32];
+	const char *ret = retirement(r);
 
 	iso_time(first, sizeof(first), r->first_served);
 	iso_time(expiry, sizeof(expiry), r->cert_expiry);
@@ -120,12 +141,19 @@ static void json_row(FILE *out, const struct row *r, bool last)
 	fprintf(out, "], \"first_served\": %s%s%s, \"fetches_current_id\": "
 	        "%" PRIu64 ", \"fetches_older_ids\": %" PRIu64 ", "
 	        "\"requests\": %" PRIu64 ", \"certificate_expiry\": %s%s%s, "
-	        "\"certificate_expiring_soon\": %s}%s\n",
+	        "\"certificate_expiring_soon\": %s, \"retirement\": ",
 	        *first ? "\"" : "", *first ? first : "null", *first ? "\"" : "",
 	        r->fetches_current, r->fetches_older, r->requests,
 	        *expiry ? "\"" : "", *expiry ? expiry : "null",
-	        *expiry ? "\"" : "", r->cert_soon ? "true" : "false",
-	        last ? "" : ",");
+	        *expiry ? "\"" : "", r->cert_soon ? "true" : "false");
+	iso_time(until, sizeof(until), r->facts.retire_until);
+	if (ret)
+		fprintf(out, "{\"state\": \"%s\", \"%s\": \"%s\"}", ret,
+		        r->facts.retire_state == RETIRE_SAFE ? "since" : "until",
+		        until);
+	else
+		fputs("null", out);
+	fprintf(out, "}%s\n", last ? "" : ",");
 }
 
 void status_write_json(FILE *out, const struct snapshot *s, time_t now)
@@ -142,9 +170,10 @@ void status_write_json(FILE *out, const struct snapshot *s, time_t now)
 	fprintf(out, "{\n  \"generated\": \"%s\",\n  \"summary\": {\"domains\": "
 	        "%zu, \"enforce\": %zu, \"testing\": %zu, \"none\": %zu, "
 	        "\"certificates_expiring_soon\": %zu, "
-	        "\"domains_with_older_ids_fetched\": %zu},\n  \"domains\": [\n",
+	        "\"domains_with_older_ids_fetched\": %zu, "
+	        "\"safe_to_delete\": %zu},\n  \"domains\": [\n",
 	        when, sum.domains, sum.enforce, sum.testing, sum.none,
-	        sum.certs_soon, sum.older_ids_fetched);
+	        sum.certs_soon, sum.older_ids_fetched, sum.safe_to_delete);
 	for (size_t i = 0; i < sum.domains; i++)
 		json_row(out, &rows[i], i + 1 == sum.domains);
 	fputs("  ]\n}\n", out);
@@ -187,6 +216,11 @@ static void html_summary(FILE *out, const struct summary *sum,
 		        "of an older policy id since stsd started: senders that "
 		        "cached the old policy pick up the new one when they see "
 		        "the new id in DNS.</li>\n", sum->older_ids_fetched);
+	if (sum->safe_to_delete)
+		fprintf(out, "<li class=\"warn\" id=\"safe-to-delete\">%zu "
+		        "retired domain(s) are safe to delete: remove them from "
+		        "the configuration and delete their _mta-sts TXT "
+		        "records.</li>\n", sum->safe_to_delete);
 	if (sum->testing)
 		fprintf(out, "<li>%zu domain(s) in testing: senders report "
 		        "failures but still deliver.</li>\n", sum->testing);
@@ -224,6 +258,18 @@ static void html_row(FILE *out, const struct row *r, time_t now)
 		fprintf(out, "<td class=\"when%s\">%s (%lld days)</td>",
 		        r->cert_soon ? " warn" : "", expiry,
 		        (long long)((r->cert_expiry - now) / DAY));
+	if (retirement(r)) {
+		char until[32];
+
+		iso_time(until, sizeof(until), r->facts.retire_until);
+		fprintf(out, "<td class=\"when\">%s %s %s</td>",
+		        r->facts.retire_state == RETIRE_SAFE
+		        ? "safe to delete" : "retiring",
+		        r->facts.retire_state == RETIRE_SAFE ? "since" : "until",
+		        until);
+	} else {
+		fputs("<td>-</td>", out);
+	}
 	fputs("</tr>\n", out);
 }
 
@@ -260,7 +306,8 @@ void status_write_html(FILE *out, const struct snapshot *s, time_t now,
 	      "<th>Policy id</th><th>Served since</th>"
 	      "<th class=\"num\">Fetches, this id</th>"
 	      "<th class=\"num\">Fetches, older ids</th>"
-	      "<th>Certificate expires</th></tr></thead>\n<tbody>\n", out);
+	      "<th>Certificate expires</th><th>Retirement</th></tr></thead>\n"
+	      "<tbody>\n", out);
 	for (size_t i = 0; i < sum.domains; i++) {
 		if (q->filter && *q->filter &&
 		    strstr(rows[i].pol->domain, q->filter) == NULL)
