@@ -11,8 +11,10 @@ build_pkgs="build-essential autoconf automake pkg-config
 # certtool (gnutls-bin), the postfix-mta-sts-resolver sender, dnsmasq for its
 # DNS, nginx, Caddy and HAProxy as reverse proxies, systemd-socket-activate (systemd),
 # valgrind, clang for the fuzzers, python3 for small test helpers.
+# clang-tools: scan-build, the clang static analyzer job of tests/run-all.sh.
 test_pkgs="gnutls-bin openssl postfix-mta-sts-resolver dnsmasq-base nginx-light
-	systemd valgrind clang python3 iproute2 util-linux procps caddy haproxy"
+	systemd valgrind clang python3 iproute2 util-linux procps caddy haproxy
+	clang-tools"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
