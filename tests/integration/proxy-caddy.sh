@@ -80,11 +80,11 @@ env $caddy_env "$CADDY" run --config "$K/Caddyfile" --adapter caddyfile >"$K/cad
 CADDY_PID=$!
 t_pids="$t_pids $CADDY_PID"
 caddy_up() {
-	kill -0 "$CADDY_PID" 2>/dev/null || return 0
+	alive "$CADDY_PID" || return 0
 	grep -q '"serving initial configuration"' "$K/caddy.log"
 }
 wait_for caddy_up
-if ! kill -0 "$CADDY_PID" 2>/dev/null || ! caddy_up; then
+if ! alive "$CADDY_PID" || ! caddy_up; then
 	t_diag "caddy did not start; its log:" "$(tail -20 "$K/caddy.log")"
 	t_bail "caddy did not start"
 fi

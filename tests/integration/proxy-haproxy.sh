@@ -77,12 +77,12 @@ t_unlike "$(cat "$H/check.log")" 'WARNING|ALERT' "haproxy -c: no warning (every 
 HAPROXY_PID=$!
 t_pids="$t_pids $HAPROXY_PID"
 haproxy_up() {
-	kill -0 "$HAPROXY_PID" 2>/dev/null || return 0
+	alive "$HAPROXY_PID" || return 0
 	python3 -c 'import socket, sys
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$HPORT"
 }
 wait_for haproxy_up
-if ! kill -0 "$HAPROXY_PID" 2>/dev/null; then
+if ! alive "$HAPROXY_PID"; then
 	t_diag "haproxy exited; its log:" "$(tail -20 "$H/haproxy.log")"
 	t_bail "haproxy did not start"
 fi

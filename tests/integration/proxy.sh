@@ -95,9 +95,9 @@ t_ok $rc "nginx -t accepts the generated configuration"
 NGINX_PID=$!
 t_pids="$t_pids $NGINX_PID"
 # The pid file is written once the listening sockets are open.
-nginx_up() { [ -s "$N/nginx.pid" ] || ! kill -0 "$NGINX_PID" 2>/dev/null; }
+nginx_up() { [ -s "$N/nginx.pid" ] || ! alive "$NGINX_PID"; }
 wait_for nginx_up
-if ! kill -0 "$NGINX_PID" 2>/dev/null; then
+if ! alive "$NGINX_PID"; then
 	t_diag "nginx exited; its log:" "$(cat "$T/nginx.log")"
 	t_bail "nginx did not start"
 fi
