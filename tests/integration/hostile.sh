@@ -18,6 +18,7 @@
 # /proc/net/tcp), never for a fixed time.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
+. "$top_srcdir/tests/lib/fixture.sh"
 t_need curl gnutls-cli certtool python3
 
 # Under a wrapper (valgrind) everything is slower: wider bounds, never
@@ -28,43 +29,26 @@ else
 	SLACK=5
 fi
 
-C=$T/certs
-make_ca "$C" || t_bail "cannot make the test CA"
-make_leaf "$C" com mta-sts.example.com &&
-	make_leaf "$C" org mta-sts.example.org || t_bail "cannot make the certificates"
+fixture_certs || t_bail "cannot make the certificates"
 
 # write_conf FILE CONNECTIONS PER-IP TIMEOUT
 write_conf() {
-	cat >"$1" <<EOF
-listen:
-  - https: "127.0.0.1:0"
-  - http: "127.0.0.1:0"
-allow_root: true
-http:
-  access_log: "-"
-certificates:
-  - cert: $C/com.pem
-    key: $C/com.key
-  - cert: $C/org.pem
-    key: $C/org.key
-limits:
-  connections: $2
-  connections_per_ip: $3
-  timeout: $4
-defaults:
-  mode: enforce
-  max_age: 604800
-domains:
-  example.com:
-    mx: [mx1.example.com, "*.mail.example.net"]
-  example.org:
-    mx: mail.example.org
-EOF
+	{
+		fixture_head https http
+		fixture_certificates com org
+		cat <<-EOF
+		limits:
+		  connections: $2
+		  connections_per_ip: $3
+		  timeout: $4
+		EOF
+		fixture_domains
+	} >"$1"
 }
 write_conf "$T/slow.yaml" 300 250 2
 write_conf "$T/limits.yaml" 10 5 120
 write_conf "$T/main.yaml" 1024 32 3
-printf 'version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.mail.example.net\r\nmax_age: 604800\r\n' >"$T/want"
+fixture_want || t_bail "cannot write the expected bodies"
 
 HC=$top_srcdir/tests/lib/hostile_client.py
 export T SLACK
@@ -100,11 +84,11 @@ hpy() {
 policy_ok() {
 	st=$(http_get "$1-s" --cacert "$C/ca.pem" --resolve "mta-sts.example.com:$HTTPS_PORT:127.0.0.1" \
 		"https://mta-sts.example.com:$HTTPS_PORT/.well-known/mta-sts.txt")
-	t_ok "$([ "$st" = 200 ] && cmp -s "$T/$1-s.body" "$T/want"; echo $?)" \
+	t_ok "$([ "$st" = 200 ] && cmp -s "$T/$1-s.body" "$T/want.example.com"; echo $?)" \
 		"$1: curl over https gets the policy ($st)"
 	st=$(http_get "$1-p" -H "Host: mta-sts.example.com" \
 		"http://127.0.0.1:$HTTP_PORT/.well-known/mta-sts.txt")
-	t_ok "$([ "$st" = 200 ] && cmp -s "$T/$1-p.body" "$T/want"; echo $?)" \
+	t_ok "$([ "$st" = 200 ] && cmp -s "$T/$1-p.body" "$T/want.example.com"; echo $?)" \
 		"$1: curl over http gets the policy ($st)"
 }
 

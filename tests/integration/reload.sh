@@ -6,28 +6,18 @@
 # answer; SIGTERM exits 0 and lets a request in flight complete.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
+. "$top_srcdir/tests/lib/fixture.sh"
 t_need curl gnutls-cli certtool python3
 
-C=$T/certs
-make_ca "$C" || t_bail "cannot make the test CA"
-make_leaf "$C" com mta-sts.example.com &&
-	make_leaf "$C" org mta-sts.example.org &&
-	make_leaf "$C" net mta-sts.example.net || t_bail "cannot make the certificates"
+fixture_certs || t_bail "cannot make the certificates"
 
 # write_conf FILE MX: example.com's policy has the one mx MX.
 write_conf() {
-	cat >"$1" <<EOF
-listen:
-  - https: "127.0.0.1:0"
-  - http: "127.0.0.1:0"
-allow_root: true
-certificates:
-  - cert: $C/com.pem
-    key: $C/com.key
-  - cert: $C/org.pem
-    key: $C/org.key
-  - cert: $C/net.pem
-    key: $C/net.key
+	{
+		printf 'listen:\n  - https: "127.0.0.1:0"\n  - http: "127.0.0.1:0"\nallow_root: true\n'
+		fixture_certificates com org net
+	} >"$1"
+	cat >>"$1" <<EOF
 defaults:
   mode: enforce
   max_age: 604800

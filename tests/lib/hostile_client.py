@@ -5,7 +5,7 @@ Run as: hostile_client.py MODE ARGS... (modes: slowloris, limit, cases,
 tls, accepted). Prints one "ok<TAB>description" or
 "not ok<TAB>description<TAB>detail" line per check, which hostile.sh turns
 into TAP. Every loop is bounded in count and time. The environment gives T
-(the test directory: T/want is the exact policy, T/certs/ca.pem the test CA)
+(the test directory: T/want.example.com is the exact policy, T/certs/ca.pem the test CA)
 and SLACK (seconds added to every bound).
 """
 import os, random, select, socket, ssl, struct, sys, time
@@ -15,7 +15,7 @@ GOOD = ("GET /.well-known/mta-sts.txt HTTP/1.1\r\nHost: %s\r\n"
         "Connection: close\r\n\r\n" % HOST).encode()
 T = os.environ["T"]
 SLACK = float(os.environ["SLACK"])
-WANT = open(os.path.join(T, "want"), "rb").read()
+WANT = open(os.path.join(T, "want.example.com"), "rb").read()
 
 
 # Known limits of libmicrohttpd 0.9.75 (Debian 12), which parses the request
