@@ -9,7 +9,8 @@
 # The build is out of tree, so tests/run-all.sh works in the same checkout
 # before or after this, and running it again only rebuilds what changed. A
 # checkout that was configured in place (./configure run there by hand) is
-# left as it is: contrib/srcdir.sh builds from a clean copy of it instead.
+# left as it is: contrib/srcdir.sh gives a clean copy of it to build from
+# (made anew each time, so then everything is rebuilt).
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
