@@ -13,10 +13,11 @@ build_pkgs="build-essential autoconf automake pkg-config
 # DNS, nginx, Caddy and HAProxy as reverse proxies, systemd-socket-activate (systemd),
 # valgrind, clang for the fuzzers, python3 for small test helpers; pebble
 # (an ACME test CA), prometheus (promtool and a real scrape) and chromium
-# (the status page, headless).
+# (the status page, headless); clang-tools: scan-build, the clang static
+# analyzer job of tests/run-all.sh.
 test_pkgs="gnutls-bin openssl postfix-mta-sts-resolver dnsmasq-base nginx-light
 	systemd valgrind clang python3 iproute2 util-linux procps caddy haproxy
-	pebble prometheus chromium"
+	pebble prometheus chromium clang-tools"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

@@ -3,17 +3,22 @@
 #   tests/run-all.sh
 # installs the build and test dependencies (sudo when not root), then builds
 # and runs `make check` three ways: a -Werror build, an ASan+UBSan build, and
-# the daemon tests again under valgrind memcheck; then `make distcheck`.
+# the daemon tests again under valgrind memcheck; then `make distcheck` and
+# the clang static analyzer (scan-build) over the daemon's build.
 # The last line is "N passed, N failed[, N skipped]"; the exit status is
 # non-zero when anything failed.
 #
 # STSD_QUICK=1 runs only the first build (for a fast local loop).
+#
+# Every build is out of tree, under build/. In a checkout configured in place
+# (./configure run there by hand) they build from a clean copy of the sources
+# (contrib/srcdir.sh), so the developer's own build is left as it is.
 set -u
 cd "$(dirname "$0")/.."
-src=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 
 contrib/deps.sh test || { echo "0 passed, 1 failed"; exit 1; }
+src=$(contrib/srcdir.sh) || { echo "FAILED: autoreconf"; echo "0 passed, 1 failed"; exit 1; }
 
 passed=0 failed=0 skipped=0
 
@@ -65,7 +70,14 @@ suite() {
 	count "$dir"
 }
 
-[ -x configure ] || step autoreconf autoreconf -fi
+# scan: the clang static analyzer over a build of the daemon (no tests, no
+# sanitizers); any report fails the step, and is kept in build/scan-build/report.
+scan() {
+	rm -rf build/scan-build
+	mkdir -p build/scan-build
+	(cd build/scan-build && scan-build "$src/configure" -q >/dev/null &&
+		scan-build --status-bugs -o report make -s -j"$jobs")
+}
 
 suite build/werror --enable-werror
 if [ -z "${STSD_QUICK:-}" ]; then
@@ -82,6 +94,7 @@ if [ -z "${STSD_QUICK:-}" ]; then
 	suite build/no-systemd --enable-werror --with-systemd=no
 	SUITE_TESTS=
 	step distcheck sh -c "cd build/werror && make -s -j$jobs distcheck >/dev/null"
+	step scan-build scan
 fi
 
 for d in build/*/; do

@@ -39,40 +39,68 @@ static void *fuzz_xmalloc(size_t n)
 	return p;
 }
 
-/* RFC 3629 UTF-8: what a YAML scalar always is. */
+/*
+ * RFC 3629 UTF-8: what a YAML scalar always is.
+ *
+ * The oracle is deliberately built unlike the decoder it checks (name.c's
+ * valid_utf8(), which computes code points and then rejects overlong forms,
+ * surrogates and values above U+10FFFF): it computes no code point at all
+ * and only compares bytes with the ranges of the Unicode Standard's table
+ * "Well-Formed UTF-8 Byte Sequences" (chapter 3, table 3-7), where those
+ * three rules are already folded into the allowed second bytes. A shared
+ * mistake would have to be made twice, in two different shapes.
+ */
+struct fuzz_utf8_row {
+	unsigned char lead_lo, lead_hi;         /* the first byte */
+	unsigned char second_lo, second_hi;     /* the second byte */
+	unsigned char len;                      /* bytes in the sequence */
+};
+
+static const struct fuzz_utf8_row fuzz_utf8_table[] = {
+	{ 0xc2, 0xdf, 0x80, 0xbf, 2 },
+	{ 0xe0, 0xe0, 0xa0, 0xbf, 3 },
+	{ 0xe1, 0xec, 0x80, 0xbf, 3 },
+	{ 0xed, 0xed, 0x80, 0x9f, 3 },
+	{ 0xee, 0xef, 0x80, 0xbf, 3 },
+	{ 0xf0, 0xf0, 0x90, 0xbf, 4 },
+	{ 0xf1, 0xf3, 0x80, 0xbf, 4 },
+	{ 0xf4, 0xf4, 0x80, 0x8f, 4 },
+};
+
+/* The length of the well-formed sequence at the start of s (n bytes
+ * available, n > 0), or 0 when it is not one. */
+static __attribute__((unused)) size_t fuzz_utf8_seq(const unsigned char *s,
+                                                    size_t n)
+{
+	size_t r, k;
+
+	if (s[0] <= 0x7f)
+		return 1;
+	for (r = 0; r < sizeof(fuzz_utf8_table) / sizeof(fuzz_utf8_table[0]); r++) {
+		const struct fuzz_utf8_row *row = &fuzz_utf8_table[r];
+
+		if (s[0] < row->lead_lo || s[0] > row->lead_hi)
+			continue;
+		if (n < row->len || s[1] < row->second_lo || s[1] > row->second_hi)
+			return 0;
+		for (k = 2; k < row->len; k++)
+			if (s[k] < 0x80 || s[k] > 0xbf)
+				return 0;
+		return row->len;
+	}
+	return 0;   /* 0x80..0xc1 and 0xf5..0xff never start a sequence */
+}
+
 static __attribute__((unused)) bool fuzz_utf8_valid(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0, len = strlen(str);
+	size_t len = strlen(str), i = 0, k;
 
 	while (i < len) {
-		unsigned char c = s[i];
-		unsigned long cp;
-		size_t n, k;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			n = 1; cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2; cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3; cp = c & 0x07;
-		} else {
+		k = fuzz_utf8_seq(s + i, len - i);
+		if (k == 0)
 			return false;
-		}
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += n + 1;
+		i += k;
 	}
 	return true;
 }
@@ -241,30 +269,17 @@ static bool fj_string(struct fuzz_json *j)
 		if (c < 0x20)
 			return false;
 		if (c >= 0x80) {
-			unsigned n, k;
+			/* Raw non-ASCII bytes: a well-formed sequence (the
+			 * table oracle above), copied as it is. */
+			const unsigned char *at =
+				(const unsigned char *)j->s + j->pos - 1;
+			size_t k, n = fuzz_utf8_seq(at, j->len - j->pos + 1);
 
-			if (c >= 0xc2 && c <= 0xdf) {
-				n = 1; cp = c & 0x1f;
-			} else if (c >= 0xe0 && c <= 0xef) {
-				n = 2; cp = c & 0x0f;
-			} else if (c >= 0xf0 && c <= 0xf4) {
-				n = 3; cp = c & 0x07;
-			} else {
+			if (n == 0)
 				return false;
-			}
-			if (j->len - j->pos < n)
-				return false;
-			for (k = 0; k < n; k++) {
-				unsigned char t = (unsigned char)j->s[j->pos++];
-
-				if ((t & 0xc0) != 0x80)
-					return false;
-				cp = cp << 6 | (t & 0x3f);
-			}
-			if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-			    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-				return false;
-			fj_put_utf8(j, cp);
+			for (k = 0; k < n; k++)
+				fj_put(j, (char)at[k]);
+			j->pos += n - 1;
 			continue;
 		}
 		if (c != '\\') {

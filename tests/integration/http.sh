@@ -5,37 +5,18 @@
 # refused, X-Forwarded-Host from trusted proxies only, a unix-socket
 # listener, and the access log line.
 . "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/fixture.sh"
 t_need curl python3
 
-cat >"$T/trusting.yaml" <<EOF
-listen:
-  - http: "127.0.0.1:0"
-  - unix: "$T/stsd.sock"
-allow_root: true
-http:
-  access_log: "-"
-  cache_control: "max-age=60"
-  trusted_proxies: ["127.0.0.1"]
-defaults:
-  mode: enforce
-  max_age: 604800
-domains:
-  example.com:
-    mx: [mx1.example.com, "*.mail.example.net"]
-  example.org:
-    mode: testing
-    max_age: 86400
-    mx: mail.example.org
-  example.net:
-    same_as: example.com
-EOF
+{
+	fixture_head http "unix=$T/stsd.sock"
+	printf '  cache_control: "max-age=60"\n  trusted_proxies: ["127.0.0.1"]\n'
+	fixture_domains same_as
+} >"$T/trusting.yaml"
 # The same, but trusting no proxy and with the default Cache-Control.
 sed -e '/trusted_proxies:/d' -e '/cache_control:/d' "$T/trusting.yaml" >"$T/untrusting.yaml"
 
-# The exact bytes every sender must get (RFC 8461 section 3.2, CRLF lines).
-printf 'version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.mail.example.net\r\nmax_age: 604800\r\n' >"$T/want.example.com"
-printf 'version: STSv1\r\nmode: testing\r\nmx: mail.example.org\r\nmax_age: 86400\r\n' >"$T/want.example.org"
-cp "$T/want.example.com" "$T/want.example.net"
+fixture_want same_as || t_bail "cannot write the expected bodies"
 
 stsd_start "$T/trusting.yaml" || t_bail "stsd did not start"
 t_like "$HTTP_PORT" '^[0-9]+$' "the log names the http port"

@@ -6,55 +6,24 @@
 # resumption. The https and http listeners serve the same bytes (PROXY-1).
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
+. "$top_srcdir/tests/lib/fixture.sh"
 t_need curl gnutls-cli certtool
 
-C=$T/certs
-make_ca "$C" && make_intermediate "$C" || t_bail "cannot make the test CA"
-LEAF_ISSUER=ica
-make_leaf "$C" com mta-sts.example.com &&
-	make_leaf "$C" org mta-sts.example.org &&
-	make_leaf "$C" net '*.example.net' || t_bail "cannot make the certificates"
-unset LEAF_ISSUER
+fixture_certs ica '*.example.net' || t_bail "cannot make the certificates"
 
 write_conf() {  # write_conf FILE [EXTRA-TLS-LINES]
-	cat >"$1" <<EOF
-listen:
-  - https: "127.0.0.1:0"
-  - http: "127.0.0.1:0"
-allow_root: true
-http:
-  access_log: "-"
-certificates:
-  - cert: $C/com.pem
-    key: $C/com.key
-  - cert: $C/org.pem
-    key: $C/org.key
-  - cert: $C/net.pem
-    key: $C/net.key
-tls:
-$2
-  expiry_warning_days: 14
-defaults:
-  mode: enforce
-  max_age: 604800
-domains:
-  example.com:
-    mx: [mx1.example.com, "*.mail.example.net"]
-  example.org:
-    mode: testing
-    max_age: 86400
-    mx: mail.example.org
-  example.net:
-    mx: mx.example.net
-EOF
+	{
+		fixture_head https http
+		fixture_certificates com org net
+		printf 'tls:\n%s\n  expiry_warning_days: 14\n' "$2"
+		fixture_domains own
+	} >"$1"
 }
 write_conf "$T/stsd.yaml" ""
 write_conf "$T/default-host.yaml" "  default_host: mta-sts.example.org
   session_tickets: false"
 
-printf 'version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.mail.example.net\r\nmax_age: 604800\r\n' >"$T/want.example.com"
-printf 'version: STSv1\r\nmode: testing\r\nmx: mail.example.org\r\nmax_age: 86400\r\n' >"$T/want.example.org"
-printf 'version: STSv1\r\nmode: enforce\r\nmx: mx.example.net\r\nmax_age: 604800\r\n' >"$T/want.example.net"
+fixture_want own || t_bail "cannot write the expected bodies"
 
 # first_cert FILE: the first PEM certificate of FILE.
 first_cert() {

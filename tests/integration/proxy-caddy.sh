@@ -12,23 +12,14 @@
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
 . "$top_srcdir/tests/lib/netns.sh"
+. "$top_srcdir/tests/lib/fixture.sh"
 . "$top_srcdir/tests/lib/proxy.sh"
 CADDY=${CADDY:-$(command -v caddy 2>/dev/null || echo /usr/bin/caddy)}
 [ -x "$CADDY" ] || t_skip_all "caddy is not installed ($CADDY)"
 t_need curl certtool python3
-in_ns=no
-netns_maybe_enter "$@" && in_ns=yes
-if [ $in_ns = yes ]; then
-	netns_setup
-else
-	t_diag "not in a network namespace ($NETNS_WHY_NOT): Caddy on a free loopback port, no mta-sts-query"
-fi
+netns_try Caddy "$@"
 
-C=$T/certs
-make_ca "$C" && make_intermediate "$C" || t_bail "cannot make the test CA"
-LEAF_ISSUER=ica
-make_leaf "$C" proxy mta-sts.example.com mta-sts.example.org || t_bail "cannot make the certificate"
-unset LEAF_ISSUER
+fixture_proxy_cert || t_bail "cannot make the certificate"
 
 proxy_stsd_start || t_bail "stsd did not start"
 
@@ -80,11 +71,11 @@ env $caddy_env "$CADDY" run --config "$K/Caddyfile" --adapter caddyfile >"$K/cad
 CADDY_PID=$!
 t_pids="$t_pids $CADDY_PID"
 caddy_up() {
-	kill -0 "$CADDY_PID" 2>/dev/null || return 0
+	alive "$CADDY_PID" || return 0
 	grep -q '"serving initial configuration"' "$K/caddy.log"
 }
 wait_for caddy_up
-if ! kill -0 "$CADDY_PID" 2>/dev/null || ! caddy_up; then
+if ! alive "$CADDY_PID" || ! caddy_up; then
 	t_diag "caddy did not start; its log:" "$(tail -20 "$K/caddy.log")"
 	t_bail "caddy did not start"
 fi
@@ -115,15 +106,6 @@ t_unlike "$(cat "$T/stsd.log")" via-caddy-unknown-host \
 proxy_check_spoof caddy "$CPORT"
 proxy_check_burst caddy "$CPORT"
 
-# --- a real sender through Caddy (namespace only) -----------------------------
-if [ $in_ns = yes ]; then
-	proxy_check_sender Caddy
-else
-	t_skip "mta-sts-query through Caddy" "not in a network namespace: $NETNS_WHY_NOT"
-fi
-
-kill "$CADDY_PID"
-wait "$CADDY_PID" 2>/dev/null
-stsd_stop
-t_is "$STSD_STATUS" 0 "stsd exits 0 on SIGTERM"
+# --- a real sender through Caddy (namespace only), then the end --------------
+proxy_finish Caddy "$CADDY_PID"
 t_done

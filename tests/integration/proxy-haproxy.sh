@@ -14,24 +14,14 @@
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
 . "$top_srcdir/tests/lib/netns.sh"
+. "$top_srcdir/tests/lib/fixture.sh"
 . "$top_srcdir/tests/lib/proxy.sh"
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
 [ -x "$HAPROXY" ] || t_skip_all "haproxy is not installed ($HAPROXY)"
 t_need curl certtool python3
-in_ns=no
-netns_maybe_enter "$@" && in_ns=yes
-if [ $in_ns = yes ]; then
-	netns_setup
-else
-	t_diag "not in a network namespace ($NETNS_WHY_NOT): HAProxy on a free loopback port, no mta-sts-query"
-fi
+netns_try HAProxy "$@"
 
-C=$T/certs
-make_ca "$C" && make_intermediate "$C" || t_bail "cannot make the test CA"
-LEAF_ISSUER=ica
-make_leaf "$C" com mta-sts.example.com &&
-	make_leaf "$C" org mta-sts.example.org || t_bail "cannot make the certificates"
-unset LEAF_ISSUER
+fixture_certs ica || t_bail "cannot make the certificates"
 H=$T/haproxy
 mkdir -p "$H/crt"
 (umask 077 &&
@@ -77,12 +67,12 @@ t_unlike "$(cat "$H/check.log")" 'WARNING|ALERT' "haproxy -c: no warning (every 
 HAPROXY_PID=$!
 t_pids="$t_pids $HAPROXY_PID"
 haproxy_up() {
-	kill -0 "$HAPROXY_PID" 2>/dev/null || return 0
+	alive "$HAPROXY_PID" || return 0
 	python3 -c 'import socket, sys
 socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=1).close()' "$HPORT"
 }
 wait_for haproxy_up
-if ! kill -0 "$HAPROXY_PID" 2>/dev/null; then
+if ! alive "$HAPROXY_PID"; then
 	t_diag "haproxy exited; its log:" "$(tail -20 "$H/haproxy.log")"
 	t_bail "haproxy did not start"
 fi
@@ -115,15 +105,6 @@ t_like "$(grep via-haproxy-unknown-host "$T/stsd.log")" " host=mta-sts\\.example
 proxy_check_spoof haproxy "$HPORT"
 proxy_check_burst haproxy "$HPORT"
 
-# --- a real sender through HAProxy (namespace only) ---------------------------
-if [ $in_ns = yes ]; then
-	proxy_check_sender HAProxy
-else
-	t_skip "mta-sts-query through HAProxy" "not in a network namespace: $NETNS_WHY_NOT"
-fi
-
-kill "$HAPROXY_PID"
-wait "$HAPROXY_PID" 2>/dev/null
-stsd_stop
-t_is "$STSD_STATUS" 0 "stsd exits 0 on SIGTERM"
+# --- a real sender through HAProxy (namespace only), then the end ------------
+proxy_finish HAProxy "$HAPROXY_PID"
 t_done

@@ -10,41 +10,20 @@
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
 . "$top_srcdir/tests/lib/netns.sh"
+. "$top_srcdir/tests/lib/fixture.sh"
+. "$top_srcdir/tests/lib/proxy.sh"
 NGINX=${NGINX:-/usr/sbin/nginx}
 [ -x "$NGINX" ] || t_skip_all "nginx is not installed ($NGINX)"
 t_need curl certtool
-in_ns=no
-netns_maybe_enter "$@" && in_ns=yes
-if [ $in_ns = yes ]; then
-	netns_setup
-else
-	t_diag "not in a network namespace ($NETNS_WHY_NOT): nginx on a free loopback port, no mta-sts-query"
-fi
+netns_try nginx "$@"
 
-C=$T/certs
-make_ca "$C" && make_intermediate "$C" || t_bail "cannot make the test CA"
-LEAF_ISSUER=ica
-make_leaf "$C" proxy mta-sts.example.com mta-sts.example.org || t_bail "cannot make the certificate"
-unset LEAF_ISSUER
+fixture_proxy_cert || t_bail "cannot make the certificate"
 
-cat >"$T/stsd.yaml" <<EOF
-listen:
-  - http: "127.0.0.1:0"
-allow_root: true
-http:
-  access_log: "-"
-  cache_control: "max-age=300"
-defaults:
-  mode: enforce
-  max_age: 604800
-domains:
-  example.com:
-    mx: [mx1.example.com, "*.mail.example.net"]
-  example.org:
-    mode: testing
-    max_age: 86400
-    mx: mail.example.org
-EOF
+{
+	fixture_head http
+	echo '  cache_control: "max-age=300"'
+	fixture_domains
+} >"$T/stsd.yaml"
 stsd_start "$T/stsd.yaml" || t_bail "stsd did not start"
 
 # --- nginx.conf from contrib/proxy/nginx.conf --------------------------------
@@ -95,9 +74,9 @@ t_ok $rc "nginx -t accepts the generated configuration"
 NGINX_PID=$!
 t_pids="$t_pids $NGINX_PID"
 # The pid file is written once the listening sockets are open.
-nginx_up() { [ -s "$N/nginx.pid" ] || ! kill -0 "$NGINX_PID" 2>/dev/null; }
+nginx_up() { [ -s "$N/nginx.pid" ] || ! alive "$NGINX_PID"; }
 wait_for nginx_up
-if ! kill -0 "$NGINX_PID" 2>/dev/null; then
+if ! alive "$NGINX_PID"; then
 	t_diag "nginx exited; its log:" "$(cat "$T/nginx.log")"
 	t_bail "nginx did not start"
 fi
@@ -139,34 +118,6 @@ st=$(http_get head -I --cacert "$C/ca.pem" --resolve "mta-sts.example.com:$NPORT
 t_is "$st" 200 "HEAD through nginx: 200"
 t_is "$(hdr head Content-Length)" "$(hdr d-example.com Content-Length)" "HEAD through nginx: the same Content-Length"
 
-# --- a real sender through nginx (namespace only) ------------------------------
-if [ $in_ns = yes ] && command -v mta-sts-query >/dev/null 2>&1; then
-	set --
-	for d in example.com example.org; do
-		set -- "$@" "$(netns_sts_txt "$T/stsd.yaml" "$d")" "$(netns_a_record "$d")"
-	done
-	netns_dns_start "$@" || t_bail "dnsmasq did not start"
-	for d in example.com example.org; do
-		id=$("$STSD" --print-dns -c "$T/stsd.yaml" "$d" 2>/dev/null |
-			sed -n 's/^_mta-sts\..* IN TXT "v=STSv1; id=\([A-Za-z0-9]*\)".*/\1/p')
-		out=$(SSL_CERT_FILE=$C/ca.pem mta-sts-query "$d" 2>"$T/query.err")
-		t_like "$out" "^\\(<STSFetchResult\\.VALID: .*'$id'" "mta-sts-query $d through nginx: VALID with id $id"
-		case $d in
-		example.com) mode=enforce mx="'mx1\\.example\\.com', '\\*\\.mail\\.example\\.net'" ;;
-		*) mode=testing mx="'mail\\.example\\.org'" ;;
-		esac
-		t_like "$out" "'mode': '$mode'" "mta-sts-query $d through nginx: mode $mode"
-		t_like "$out" "'mx': \\[$mx\\]" "mta-sts-query $d through nginx: its mx"
-	done
-	netns_dns_stop
-elif [ $in_ns = yes ]; then
-	t_skip "mta-sts-query through nginx" "mta-sts-query is not installed"
-else
-	t_skip "mta-sts-query through nginx" "not in a network namespace: $NETNS_WHY_NOT"
-fi
-
-kill "$NGINX_PID"
-wait "$NGINX_PID" 2>/dev/null
-stsd_stop
-t_is "$STSD_STATUS" 0 "stsd exits 0 on SIGTERM"
+# --- a real sender through nginx (namespace only), then the end ----------------
+proxy_finish nginx "$NGINX_PID"
 t_done

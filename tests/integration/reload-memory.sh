@@ -85,7 +85,6 @@ serves() {
 }
 
 rss_kb() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB$/\1/p' "/proc/$STSD_PID/status"; }
-nfds() { ls "/proc/$STSD_PID/fd" 2>/dev/null | wc -l | tr -d ' '; }
 
 # reloads N SECONDS: N SIGHUPs, each sent once the previous reload has
 # logged "reload complete", all within SECONDS; prints how many completed.
@@ -128,7 +127,7 @@ stsd_reload
 t_like "$(tail -n 3 "$T/stsd.log")" 'reload complete' "the first reload completes"
 serves 2 "after the first reload"
 rss1=$(rss_kb)
-fds1=$(nfds)
+fds1=$(nfds "$STSD_PID")
 t_like "$rss1" '^[1-9][0-9]*$' "VmRSS after the first reload: $rss1 kB ($fds1 descriptors)"
 
 start=$(date +%s)
@@ -154,7 +153,7 @@ t_is "$(grep -c 'reload complete' "$T/stsd.log")" $((RELOADS + 1)) \
 	"the log has one \"reload complete\" per SIGHUP$why"
 
 rss2=$(rss_kb)
-fds2=$(nfds)
+fds2=$(nfds "$STSD_PID")
 growth=$((rss2 - rss1))
 desc="VmRSS after 1 reload $rss1 kB, after $((total + 1)) reloads $rss2 kB: growth $growth kB < $MAX_GROWTH_KB kB"
 if grep -q __asan_init "$STSD" 2>/dev/null; then
@@ -168,7 +167,7 @@ elif [ -n "$STSD_WRAPPER" ]; then
 else
 	t_ok "$([ "$growth" -lt "$MAX_GROWTH_KB" ]; echo $?)" "$desc"
 fi
-t_is "$fds2" "$fds1" "open descriptors after 1 reload and after $((total + 1)) ($fds2)"
+t_ok "$([ -n "$fds1" ] && [ "$fds2" = "$fds1" ]; echo $?)" "open descriptors after 1 reload and after $((total + 1)) ($fds2)"
 serves 50 "at the end"
 
 stsd_stop

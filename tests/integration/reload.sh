@@ -6,28 +6,18 @@
 # answer; SIGTERM exits 0 and lets a request in flight complete.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
+. "$top_srcdir/tests/lib/fixture.sh"
 t_need curl gnutls-cli certtool python3
 
-C=$T/certs
-make_ca "$C" || t_bail "cannot make the test CA"
-make_leaf "$C" com mta-sts.example.com &&
-	make_leaf "$C" org mta-sts.example.org &&
-	make_leaf "$C" net mta-sts.example.net || t_bail "cannot make the certificates"
+fixture_certs || t_bail "cannot make the certificates"
 
 # write_conf FILE MX: example.com's policy has the one mx MX.
 write_conf() {
-	cat >"$1" <<EOF
-listen:
-  - https: "127.0.0.1:0"
-  - http: "127.0.0.1:0"
-allow_root: true
-certificates:
-  - cert: $C/com.pem
-    key: $C/com.key
-  - cert: $C/org.pem
-    key: $C/org.key
-  - cert: $C/net.pem
-    key: $C/net.key
+	{
+		printf 'listen:\n  - https: "127.0.0.1:0"\n  - http: "127.0.0.1:0"\nallow_root: true\n'
+		fixture_certificates com org net
+	} >"$1"
+	cat >>"$1" <<EOF
 defaults:
   mode: enforce
   max_age: 604800
@@ -131,8 +121,8 @@ cp "$T/a.yaml" "$T/bad.yaml"
 printf '  example.net:\n    mode: enforce\n    mxs: [mail.example.net]\n' >>"$T/bad.yaml"
 bad_line=$(grep -n 'mxs:' "$T/bad.yaml" | cut -d: -f1)
 use "$T/bad.yaml"
-stsd_reload
-t_ok "$(kill -0 "$STSD_PID"; echo $?)" "bad configuration: stsd still runs"
+stsd_reload failed
+t_alive "$STSD_PID" "bad configuration: stsd still runs"
 t_like "$(cat "$T/stsd.log")" 'reload failed' "bad configuration: the log says the reload failed"
 t_like "$(cat "$T/stsd.log")" "$conf:$bad_line:[0-9]+: error: .*mxs" \
 	"bad configuration: the error names $conf:$bad_line:col"
@@ -145,17 +135,17 @@ t_is "$st" 404 "bad configuration: nothing of it is served"
 printf 'domains: [\n  "unterminated\n' >"$T/bad2.yaml"
 use "$T/bad2.yaml"
 n_fail=$(grep -c 'reload failed' "$T/stsd.log")
-stsd_reload
+stsd_reload failed
 t_is "$(grep -c 'reload failed' "$T/stsd.log")" "$((n_fail + 1))" "broken YAML: the reload fails"
 t_like "$(cat "$T/stsd.log")" "$conf:[0-9]+:[0-9]+: error:" "broken YAML: the error has file:line:col"
 st=$(get bad3)
 t_files_equal "$T/bad3.body" "$T/want.b" "broken YAML: the old policy b is still served"
 # A missing file.
 rm -f "$conf"
-stsd_reload
+stsd_reload failed
 st=$(get bad4)
 t_files_equal "$T/bad4.body" "$T/want.b" "a missing file: the old policy b is still served"
-t_ok "$(kill -0 "$STSD_PID"; echo $?)" "a missing file: stsd still runs"
+t_alive "$STSD_PID" "a missing file: stsd still runs"
 # And back to a good one.
 use a
 stsd_reload
@@ -218,7 +208,7 @@ for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 done
 touch "$T/stop"
 wait "$c1" "$c2"
-t_ok "$(kill -0 "$STSD_PID"; echo $?)" "after 40 HUPs under load stsd still runs"
+t_alive "$STSD_PID" "after 40 HUPs under load stsd still runs"
 t_is "$(grep -c 'reload failed' "$T/stsd.log")" "$n_fail" "no reload failed during the burst"
 n=$(cat "$T/burst-http.codes" "$T/burst-https.codes" | wc -l | tr -d ' ')
 t_ok "$([ "$n" -ge 10 ]; echo $?)" "the request loops ran ($n requests)"

@@ -7,34 +7,19 @@
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
 . "$top_srcdir/tests/lib/netns.sh"
+. "$top_srcdir/tests/lib/fixture.sh"
 t_need curl certtool mta-sts-query
 netns_enter "$@"
 netns_setup
 
-C=$T/certs
-make_ca "$C" && make_intermediate "$C" || t_bail "cannot make the test CA"
-LEAF_ISSUER=ica
-make_leaf "$C" com mta-sts.example.com &&
-	make_leaf "$C" org mta-sts.example.org &&
-	make_leaf "$C" net '*.example.net' || t_bail "cannot make the certificates"
-unset LEAF_ISSUER
+fixture_certs ica '*.example.net' || t_bail "cannot make the certificates"
 
 # write_conf MX...: the configuration, with example.com's mx list.
 write_conf() {
 	{
+		fixture_head https=127.0.0.1:443
+		fixture_certificates com org net
 		cat <<-EOF
-		listen:
-		  - https: "127.0.0.1:443"
-		allow_root: true
-		http:
-		  access_log: "-"
-		certificates:
-		  - cert: $C/com.pem
-		    key: $C/com.key
-		  - cert: $C/org.pem
-		    key: $C/org.key
-		  - cert: $C/net.pem
-		    key: $C/net.key
 		defaults:
 		  max_age: 604800
 		domains:

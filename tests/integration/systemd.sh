@@ -60,7 +60,7 @@ else
 	t_ok $? "systemd-socket-activate listens on 127.0.0.1:$port"
 	wait_for stsd_ready
 	t_like "$(cat "$T/stsd.log")" ' ready: ' "stsd started on the passed socket"
-	t_ok "$(kill -0 "$STSD_PID"; echo $?)" "stsd runs (it could not have bound the port itself: the activator holds it)"
+	t_alive "$STSD_PID" "stsd runs (it could not have bound the port itself: the activator holds it)"
 	wait "$FIRST_PID"
 	t_is "$(cat "$T/first.code")" 200 "the connection that triggered the activation is served"
 	t_files_equal "$T/first.body" "$T/want" "the triggering request gets the policy"
@@ -149,7 +149,7 @@ else
 	# A bad configuration: RELOADING=1 then READY=1 again, with the failure in STATUS.
 	cp "$T/n.yaml" "$T/n.good"
 	echo 'no_such_key: 1' >>"$T/n.yaml"
-	stsd_reload
+	stsd_reload failed
 	wait_for count_ge "$T/notify.log" 'READY=1' 3
 	cp "$T/n.good" "$T/n.yaml"
 	stsd_stop

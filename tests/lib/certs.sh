@@ -120,22 +120,31 @@ make_leaf() {
 		"expiration_days = 90" "$@"
 }
 
+# certs_leaf_dated DIR NAME FROM-DAY UNTIL-DAY SAN...: valid FROM-DAY ..
+# UNTIL-DAY (YYYY-MM-DD, midnight UTC).
+certs_leaf_dated() {
+	_ld_dir=$1
+	_ld_name=$2
+	_ld_from=$3
+	_ld_until=$4
+	shift 4
+	certs_leaf "$_ld_dir" "$_ld_name" "${LEAF_KEY_TYPE:-ecdsa}" no \
+		"activation_date = \"$_ld_from 00:00:00 UTC\"
+expiration_date = \"$_ld_until 00:00:00 UTC\"" "$@"
+}
+
 make_leaf_expired() {
 	_ml_dir=$1
 	_ml_name=$2
 	shift 2
-	certs_leaf "$_ml_dir" "$_ml_name" "${LEAF_KEY_TYPE:-ecdsa}" no \
-		"activation_date = \"2019-01-01 00:00:00 UTC\"
-expiration_date = \"2020-01-01 00:00:00 UTC\"" "$@"
+	certs_leaf_dated "$_ml_dir" "$_ml_name" 2019-01-01 2020-01-01 "$@"
 }
 
 make_leaf_future() {
 	_ml_dir=$1
 	_ml_name=$2
 	shift 2
-	certs_leaf "$_ml_dir" "$_ml_name" "${LEAF_KEY_TYPE:-ecdsa}" no \
-		"activation_date = \"2099-01-01 00:00:00 UTC\"
-expiration_date = \"2100-01-01 00:00:00 UTC\"" "$@"
+	certs_leaf_dated "$_ml_dir" "$_ml_name" 2099-01-01 2100-01-01 "$@"
 }
 
 make_leaf_expiring() {

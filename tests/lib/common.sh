@@ -100,6 +100,20 @@ t_need() {  # t_need COMMAND...: skip the whole test unless each exists
 
 # ---- the daemon ---------------------------------------------------------
 
+# alive PID: the process exists and has not exited. "kill -0" is not enough:
+# a child that has exited but was not yet waited for (a zombie) still takes
+# signals, and sh reaps its children only in "wait".
+alive() {
+	_al_state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+	[ -n "$_al_state" ] && [ "$_al_state" != Z ] && [ "$_al_state" != X ]
+}
+
+# t_alive PID DESCRIPTION: a check that PID is alive.
+t_alive() {
+	alive "$1"
+	t_ok $? "$2"
+}
+
 # wait_for COMMAND... : retries COMMAND every 50 ms for up to 15 s.
 wait_for() {
 	i=0
@@ -121,7 +135,7 @@ stsd_start() {
 	STSD_PID=$!
 	t_pids="$t_pids $STSD_PID"
 	wait_for stsd_ready
-	if ! grep -q " ready: " "$T/stsd.log" || ! kill -0 "$STSD_PID" 2>/dev/null; then
+	if ! grep -q " ready: " "$T/stsd.log" || ! alive "$STSD_PID"; then
 		t_diag "stsd did not become ready; its log:"
 		sed 's/^/#   /' "$T/stsd.log"
 		return 1
@@ -132,7 +146,7 @@ stsd_start() {
 
 stsd_ready() {
 	# An exited daemon will never become ready: stop waiting.
-	kill -0 "$STSD_PID" 2>/dev/null || return 0
+	alive "$STSD_PID" || return 0
 	grep -q " ready: " "$T/stsd.log"
 }
 
@@ -143,15 +157,39 @@ stsd_stop() {
 	wait "$STSD_PID" || STSD_STATUS=$?
 }
 
-# stsd_reload: SIGHUP, then waits for the reload to finish (either way).
+# stsd_reload [complete|failed]: SIGHUP, then waits for the reload to finish
+# and expects it to end as given (default: complete). Anything else (no
+# daemon to signal, no "reload complete|failed" line within the wait_for
+# time, or the other outcome) is a failed check of its own and returns 1, so
+# no test can pass without the reload it asked for.
 stsd_reload() {
-	n=$(grep -c -E "reload complete|reload failed" "$T/stsd.log")
-	kill -HUP "$STSD_PID"
-	wait_for stsd_reloaded "$n"
+	_rl_want=${1:-complete}
+	_rl_n=$(grep -c -E "reload complete|reload failed" "$T/stsd.log")
+	if ! alive "$STSD_PID" || ! kill -HUP "$STSD_PID"; then
+		t_ok 1 "SIGHUP: stsd (pid $STSD_PID) is running to reload"
+		return 1
+	fi
+	if ! wait_for stsd_reloaded "$_rl_n"; then
+		t_ok 1 "SIGHUP: the reload finished (no new \"reload complete|failed\" line in the log)"
+		return 1
+	fi
+	_rl_got=$(grep -o -E "reload (complete|failed)" "$T/stsd.log" | sed -n "$((_rl_n + 1))p")
+	if [ "$_rl_got" != "reload $_rl_want" ]; then
+		t_ok 1 "SIGHUP: reload $_rl_want (the log says: $_rl_got)"
+		return 1
+	fi
 }
 
 stsd_reloaded() {
 	[ "$(grep -c -E "reload complete|reload failed" "$T/stsd.log")" -gt "$1" ]
+}
+
+# nfds PID: prints how many descriptors PID has open; fails (printing
+# nothing) when that cannot be read, e.g. once the process is gone.
+nfds() {
+	[ -d "/proc/$1/fd" ] || return 1
+	_nf_list=$(ls "/proc/$1/fd") || return 1
+	printf '%s\n' "$_nf_list" | grep -c .
 }
 
 # ---- helpers for the integration tests (tests/integration/) ---------------

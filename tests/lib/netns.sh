@@ -9,6 +9,9 @@
 #   netns_maybe_enter "$@"   the same when it can; returns 1 (and the test
 #                        goes on outside) when not root, when unshare fails,
 #                        or when STSD_NO_NETNS is set (to try that path).
+#   netns_try WHAT "$@"  netns_maybe_enter, then netns_setup inside; outside,
+#                        says why, and that WHAT runs on a free loopback port
+#                        without mta-sts-query. Sets in_ns to yes or no.
 #   netns_setup          inside: brings lo up and bind-mounts $T/resolv.conf
 #                        (nameserver 127.0.0.1) and $T/hosts over /etc (the
 #                        mounts are private to the namespace).
@@ -48,6 +51,18 @@ netns_maybe_enter() {
 	# The outer shell only waits: its own $T is removed by its trap.
 	unshare --net --mount --propagation private -- sh "$0" "$@"
 	exit $?
+}
+
+netns_try() {
+	_nt_what=$1
+	shift
+	in_ns=no
+	if netns_maybe_enter "$@"; then
+		in_ns=yes
+		netns_setup
+	else
+		t_diag "not in a network namespace ($NETNS_WHY_NOT): $_nt_what on a free loopback port, no mta-sts-query"
+	fi
 }
 
 netns_setup() {

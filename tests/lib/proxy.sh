@@ -1,5 +1,6 @@
 # proxy.sh: checks shared by the reverse-proxy tests (tests/integration/
-# proxy-caddy.sh, proxy-haproxy.sh); sourced after common.sh and netns.sh.
+# proxy.sh, proxy-caddy.sh, proxy-haproxy.sh); sourced after common.sh,
+# netns.sh and fixture.sh.
 #
 #   proxy_stsd_start      writes $T/stsd.yaml (example.com enforce, example.org
 #                         testing, a plain-HTTP listener on 127.0.0.1:0, the
@@ -21,27 +22,17 @@
 #   proxy_check_sender NAME
 #                         inside the namespace (port 443): mta-sts-query
 #                         resolves both domains VALID through the proxy.
+#   proxy_finish NAME PID
+#                         proxy_check_sender inside the namespace (a skip
+#                         outside), then stops the proxy (PID) and stsd,
+#                         which must exit 0.
 
 proxy_stsd_start() {
-	cat >"$T/stsd.yaml" <<-EOF
-	listen:
-	  - http: "127.0.0.1:0"
-	allow_root: true
-	http:
-	  access_log: "-"
-	  cache_control: "max-age=300"
-	  trusted_proxies: ["127.0.0.1"]
-	defaults:
-	  mode: enforce
-	  max_age: 604800
-	domains:
-	  example.com:
-	    mx: [mx1.example.com, "*.mail.example.net"]
-	  example.org:
-	    mode: testing
-	    max_age: 86400
-	    mx: mail.example.org
-	EOF
+	{
+		fixture_head http
+		printf '  cache_control: "max-age=300"\n  trusted_proxies: ["127.0.0.1"]\n'
+		fixture_domains
+	} >"$T/stsd.yaml"
 	stsd_start "$T/stsd.yaml"
 }
 
@@ -181,4 +172,16 @@ proxy_check_sender() {
 			"mta-sts-query $_ps_d through $_ps_name: its mx"
 	done
 	netns_dns_stop
+}
+
+proxy_finish() {
+	if [ "$in_ns" = yes ]; then
+		proxy_check_sender "$1"
+	else
+		t_skip "mta-sts-query through $1" "not in a network namespace: $NETNS_WHY_NOT"
+	fi
+	kill "$2"
+	wait "$2" 2>/dev/null
+	stsd_stop
+	t_is "$STSD_STATUS" 0 "stsd exits 0 on SIGTERM"
 }

@@ -7,10 +7,12 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "accesslog.h"
@@ -374,6 +376,41 @@ static void test_utc(void)
 	       "2000-03-01 and 2100-03-01 agrees with gmtime_r");
 }
 
+/* A log write that fails (a bad descriptor, one not open for writing) is
+ * dropped: the call returns, and nothing goes anywhere else instead (not to
+ * stdout or stderr). Run in a child, so that a crash or an abort is a failed
+ * check here rather than the end of the test program. */
+static void test_write_bad_fd(const struct accesslog_entry *e)
+{
+	int out[2], status = 0;
+	char buf[256];
+	ssize_t n;
+	pid_t pid;
+	bool reaped;
+
+	if (pipe(out) != 0)
+		abort();
+	pid = fork();
+	if (pid < 0)
+		abort();
+	if (pid == 0) {
+		int rd[2];
+
+		if (dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0 || pipe(rd) != 0)
+			_exit(3);
+		accesslog_write(-1, e);
+		accesslog_write(rd[0], e);      /* open, but only for reading */
+		_exit(0);
+	}
+	close(out[1]);
+	n = read(out[0], buf, sizeof(buf));
+	close(out[0]);
+	reaped = waitpid(pid, &status, 0) == pid;
+	ok(reaped && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "a bad fd: accesslog_write returns (status %#x)", (unsigned)status);
+	is_int(n, 0, "a bad fd: nothing is written to stdout or stderr instead");
+}
+
 static void test_write(void)
 {
 	struct accesslog_entry e = entry();
@@ -403,8 +440,7 @@ static void test_write(void)
 	close(fds[0]);
 	close(fds[1]);
 
-	accesslog_write(-1, &e);
-	ok(1, "a bad fd is ignored");
+	test_write_bad_fd(&e);
 	free(big);
 }
 

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "reaper.h"
@@ -63,27 +65,60 @@ static void test_sweep(void)
 	}
 }
 
+/* The sweeper thread, without any assumption about how fast it runs: an
+ * entry already past its deadline and one due in an hour go in together.
+ * Once the thread has shut the first down, it has swept at least once, and
+ * must have left the second alone; a deadline moved to now is then met. The
+ * only time limit is a generous bound on the waits for the thread. */
 static void test_thread(void)
 {
 	struct reaper *r = reaper_start(10);
-	struct reaper_entry e;
-	int sv[2];
+	struct reaper_entry due, later;
+	int sv[2][2];
 
-	ok(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "thread: socketpair");
-	reaper_add(r, &e, sv[0], reaper_now_ms() + 30);
-	ok(!peer_sees_eof(sv[1], 0), "thread: not before the deadline");
-	ok(peer_sees_eof(sv[1], 5000), "thread: the sweeper thread shuts it down after");
-	reaper_remove(r, &e);
+	ok(r != NULL, "thread: reaper_start");
+	ok(socketpair(AF_UNIX, SOCK_STREAM, 0, sv[0]) == 0 &&
+	   socketpair(AF_UNIX, SOCK_STREAM, 0, sv[1]) == 0, "thread: socketpairs");
+	reaper_add(r, &later, sv[1][0], reaper_now_ms() + 3600 * 1000);
+	reaper_add(r, &due, sv[0][0], reaper_now_ms() - 1);
+	ok(peer_sees_eof(sv[0][1], 10000),
+	   "thread: the sweeper thread shuts down an entry past its deadline");
+	ok(!peer_sees_eof(sv[1][1], 0),
+	   "thread: in the same sweeps, an entry not yet due is left alone");
+	reaper_set_due(&later, reaper_now_ms());
+	ok(peer_sees_eof(sv[1][1], 10000),
+	   "thread: a deadline moved to now is met by the thread");
+	reaper_remove(r, &due);
+	reaper_remove(r, &later);
 	reaper_stop(r);
-	close(sv[0]);
-	close(sv[1]);
-	reaper_stop(NULL);
-	ok(1, "reaper_stop(NULL) is harmless");
+	for (int i = 0; i < 2; i++) {
+		close(sv[i][0]);
+		close(sv[i][1]);
+	}
+}
+
+/* reaper_stop(NULL) does nothing; in a child, so that a crash is a failed
+ * check rather than the end of the test program. */
+static void test_stop_null(void)
+{
+	int status = 0;
+	pid_t pid = fork();
+	bool reaped;
+
+	if (pid == 0) {
+		reaper_stop(NULL);
+		_exit(0);
+	}
+	reaped = pid > 0 && waitpid(pid, &status, 0) == pid;
+
+	ok(reaped && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "reaper_stop(NULL) is harmless (status %#x)", (unsigned)status);
 }
 
 int main(void)
 {
 	test_sweep();
 	test_thread();
+	test_stop_null();
 	return tap_done();
 }
