@@ -503,7 +503,7 @@ int acme_parse_authz(const char *body, size_t len, struct acme_authz *a,
 		     id ? "not an object" : "missing");
 		goto bad;
 	}
-	if (get_str(id, "type", 64, true, &type, what, err) < 0)
+	if (get_str(id, "type", 64, true, &type, what, err) < 0 || type == NULL)
 		goto bad;
 	if (strcmp(type, "dns") != 0) {
 		fail(err, "%s: identifier type \"%s\" is not dns", what, type);

@@ -479,8 +479,10 @@ static void lower(char *s)
 static void entity(struct walk *w, const char *p, size_t n, unsigned depth,
                    bool whole)
 {
-	char ct[VALUE_MAX], cd[VALUE_MAX], enc[32], type[TYPE_MAX];
-	char boundary[VALUE_MAX], filename[VALUE_MAX];
+	/* Initialised for the static analyzer: header_get() and mime_param()
+	 * always write at least a NUL. */
+	char ct[VALUE_MAX] = "", cd[VALUE_MAX] = "", enc[32] = "";
+	char type[TYPE_MAX] = "", boundary[VALUE_MAX] = "", filename[VALUE_MAX] = "";
 	const char *body;
 	size_t hlen, blen, tl;
 	int score = 0;

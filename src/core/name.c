@@ -290,7 +290,7 @@ static const char *append_label(const char *label, size_t len, unsigned index,
 				unsigned flags, char *out, size_t *o,
 				bool *wildcard)
 {
-	char a_label[NAME_LABEL_MAX_LEN + 1];
+	char a_label[NAME_LABEL_MAX_LEN + 1] = "";
 	size_t need, i;
 	const char *err;
 

@@ -31,7 +31,7 @@ static void buf_add(struct buf *b, const char *s, size_t n)
 {
 	if (b->failed)
 		return;
-	if (b->len + n + 1 > b->cap) {
+	if (b->p == NULL || b->len + n + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 1024;
 		char *p;
 

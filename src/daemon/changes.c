@@ -57,15 +57,14 @@ size_t changes_log(const struct conf *old, const struct conf *new)
 	while (i < old->n_domains || j < new->n_domains) {
 		const struct policy *a = i < old->n_domains ? &old->domains[i].policy : NULL;
 		const struct policy *b = j < new->n_domains ? &new->domains[j].policy : NULL;
-		int cmp = a == NULL ? 1 : b == NULL ? -1 : strcmp(a->domain, b->domain);
 
-		if (cmp < 0) {
+		if (a != NULL && (b == NULL || strcmp(a->domain, b->domain) < 0)) {
 			log_removed(a);
 			i++;
-		} else if (cmp > 0) {
+		} else if (b != NULL && (a == NULL || strcmp(a->domain, b->domain) > 0)) {
 			log_added(new, b);
 			j++;
-		} else {
+		} else if (a != NULL && b != NULL) {
 			if (policy_same(a, b)) {
 				i++, j++;
 				continue;

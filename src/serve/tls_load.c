@@ -112,21 +112,20 @@ static bool has_suffix(const char *s, const char *suffix)
 /*
  * Reads a PEM file (a regular file of at most TLS_MAX_PEM_FILE bytes) into
  * out (NUL-terminated, not counted in out->size; caller frees with
- * free_key_buffer when it held a key). `st` gets the file's status. NULL,
- * or why it cannot be read.
+ * free_key_buffer when it held a key). `st` gets the file's status. 0, or
+ * fileio_read's error.
  */
-static const char *read_pem(const char *path, gnutls_datum_t *out,
-                            struct stat *st)
+static int read_pem(const char *path, gnutls_datum_t *out, struct stat *st)
 {
 	struct fileio_data f;
 	int err = fileio_read(path, TLS_MAX_PEM_FILE, &f);
 
 	if (err)
-		return fileio_strerror(err);
+		return err;
 	*st = f.st;
 	out->data = (unsigned char *)f.data;
 	out->size = (unsigned)f.len;
-	return NULL;
+	return 0;
 }
 
 static void free_key_buffer(gnutls_datum_t *data)
@@ -313,13 +312,14 @@ static int load_chain(struct loader *l, struct tls_chain *ch,
 	gnutls_datum_t data = { NULL, 0 };
 	gnutls_x509_crt_t *crts = NULL;
 	unsigned n = 0, n_pcerts;
-	const char *why;
 	struct stat st;
+	int err;
 	int ret;
 
-	why = read_pem(path, &data, &st);
-	if (why) {
-		diag_error(l->d, at, "cannot read %s: %s", path, why);
+	err = read_pem(path, &data, &st);
+	if (err) {
+		diag_error(l->d, at, "cannot read %s: %s", path,
+		           fileio_strerror(err));
 		return -1;
 	}
 	ret = parse_chain(l, path, at, &data, &crts, &n);
@@ -372,13 +372,13 @@ static int load_key(struct loader *l, struct tls_chain *ch,
                     const char *path, const struct loc *at)
 {
 	gnutls_datum_t data = { NULL, 0 };
-	const char *why;
 	struct stat st;
-	int ret, rc = 0;
+	int ret, rc = 0, err;
 
-	why = read_pem(path, &data, &st);
-	if (why) {
-		diag_error(l->d, at, "cannot read %s: %s", path, why);
+	err = read_pem(path, &data, &st);
+	if (err) {
+		diag_error(l->d, at, "cannot read %s: %s", path,
+		           fileio_strerror(err));
 		return -1;
 	}
 	if ((st.st_mode & 077) != 0) {

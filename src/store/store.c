@@ -294,7 +294,7 @@ static int check_open(struct store *s, char *msg, size_t len)
 int store_check(const char *dir, char *msg, size_t len)
 {
 	struct store s = { .flags = STORE_READONLY, .busy_ms = STORE_DEFAULT_BUSY_MS };
-	size_t plen = strlen(dir) + sizeof("/" STORE_FILE);
+	char path[4096];
 	struct stat st;
 	int rc;
 
@@ -308,11 +308,12 @@ int store_check(const char *dir, char *msg, size_t len)
 		snprintf(msg, len, "state directory %s: not a directory", dir);
 		return STORE_ERROR;
 	}
-	if ((s.path = malloc(plen)) == NULL) {
-		snprintf(msg, len, "%s: out of memory", dir);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, STORE_FILE) >=
+	    sizeof(path)) {
+		snprintf(msg, len, "state directory %s: name too long", dir);
 		return STORE_ERROR;
 	}
-	snprintf(s.path, plen, "%s/%s", dir, STORE_FILE);
+	s.path = path;
 	if (stat(s.path, &st) != 0) {
 		int e = errno;
 
@@ -326,7 +327,6 @@ int store_check(const char *dir, char *msg, size_t len)
 			snprintf(msg, len, "%s: will be created", s.path);
 			rc = STORE_OK;
 		}
-		free(s.path);
 		return rc;
 	}
 	rc = sqlite3_open_v2(s.path, &s.db, SQLITE_OPEN_READONLY, NULL);
@@ -340,7 +340,6 @@ int store_check(const char *dir, char *msg, size_t len)
 	if (rc != STORE_OK && msg[0] == '\0')
 		snprintf(msg, len, "%s", s.err);
 	disconnect(&s);
-	free(s.path);
 	return rc;
 }
 

@@ -53,6 +53,7 @@ int store_user_version(struct store *s, int *out)
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
 
+	*out = 0;
 	if (rc != SQLITE_OK)
 		return store_fail(s, rc, "reading the schema version");
 	rc = sqlite3_step(st);

@@ -122,7 +122,7 @@ t_is "$(metric "stsd_policy_fetches_total{domain=\"example.com\",id=\"$id2\"}")"
 	"after a reload: the new id counts from 0"
 t_is "$(metric 'stsd_reloads_total{result="success"}')" 1 "reloads: one success"
 echo "domains: [" >"$conf"
-stsd_reload
+stsd_reload failed
 scrape >/dev/null
 t_is "$(metric 'stsd_reloads_total{result="failure"}')" 1 "reloads: one failure"
 t_is "$(metric 'stsd_last_reload_success')" 0 "last reload failed"
