@@ -298,15 +298,12 @@ void stats_note_reload(bool ok)
 
 void stats_note_published(const struct conf *c, time_t now)
 {
+	/* Totals are made on a domain's first request, not here: at 100 000
+	 * domains most are quiet, and the database knows when each id was
+	 * first served. */
 	pthread_mutex_lock(&lock);
 	if (started == 0)
 		started = now;
-	for (size_t i = 0; i < c->n_domains; i++) {
-		struct domain_total *t = domain_total(c->domains[i].policy.domain);
-
-		if (t != NULL)
-			id_total(t, c->domains[i].policy.id, now);
-	}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -373,6 +370,18 @@ void stats_set_facts(const char *domain, const struct stats_facts *f)
 	t = domain_total(domain);
 	if (t != NULL)
 		t->facts = *f;
+	pthread_mutex_unlock(&lock);
+}
+
+void stats_get_facts(const char *domain, struct stats_facts *f)
+{
+	const struct domain_total *t;
+
+	memset(f, 0, sizeof(*f));
+	pthread_mutex_lock(&lock);
+	t = by_name ? hostmap_get(by_name, domain, strlen(domain)) : NULL;
+	if (t != NULL)
+		*f = t->facts;
 	pthread_mutex_unlock(&lock);
 }
 

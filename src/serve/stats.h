@@ -117,8 +117,7 @@ typedef void stats_domain_fn(void *ctx, size_t i,
 void stats_read(const struct conf *c, stats_domain_fn *fn, void *ctx,
                 struct stats_process_view *p);
 
-/* Remembers that the policies of `c` are served from now on (first_served
- * of ids new to this process). Called when a snapshot is published. */
+/* A snapshot of `c` was published at `now` (the first: the start). */
 void stats_note_published(const struct conf *c, time_t now);
 
 /* Fetches counted since the last call, for the database: fn gets each
@@ -128,8 +127,10 @@ typedef void stats_unflushed_fn(void *ctx, const char *domain, const char *id,
                                 uint64_t count);
 void stats_take_unflushed(stats_unflushed_fn *fn, void *ctx);
 
-/* Records what the database says of `domain`. */
+/* Records what the database says of `domain`; stats_get_facts reads it
+ * back (zeros when unknown). */
 void stats_set_facts(const char *domain, const struct stats_facts *f);
+void stats_get_facts(const char *domain, struct stats_facts *f);
 
 /* Frees the totals (at exit). */
 void stats_shutdown(void);

@@ -835,3 +835,31 @@ int store_retire_facts_all(struct store *s, store_retire_cb cb, void *arg)
 		return failed(s, rc);
 	return stop;
 }
+
+int store_first_served_all(struct store *s, store_first_served_cb cb,
+                           void *arg)
+{
+	static const char sql[] = "SELECT domain, id, first_served FROM policies";
+	sqlite3_stmt *st;
+	int rc, step, stop = 0;
+
+	if ((rc = ensure(s)) != STORE_OK)
+		return rc;
+	if ((rc = prepare(s, sql, &st)) != STORE_OK)
+		return failed(s, rc);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *domain = (const char *)sqlite3_column_text(st, 0);
+		const char *id = (const char *)sqlite3_column_text(st, 1);
+
+		if (domain == NULL || id == NULL)
+			continue;
+		if ((stop = cb(arg, domain, id, sqlite3_column_int64(st, 2))) != 0)
+			break;
+	}
+	if (stop == 0 && step != SQLITE_DONE)
+		rc = store_fail(s, step, "reading first-served times");
+	sqlite3_finalize(st);
+	if (rc != STORE_OK)
+		return failed(s, rc);
+	return stop;
+}
