@@ -7,17 +7,19 @@ set -eu
 
 build_pkgs="build-essential autoconf automake pkg-config
 	libmicrohttpd-dev libgnutls28-dev libyaml-dev libidn2-dev libjansson-dev
-	libsqlite3-dev zlib1g-dev libcurl4-gnutls-dev libsystemd-dev curl"
+	libsqlite3-dev zlib1g-dev libcurl4-gnutls-dev libunbound-dev
+	libsystemd-dev curl"
 # Real clients and peers for the integration tests: curl, gnutls-cli and
 # certtool (gnutls-bin), the postfix-mta-sts-resolver sender, dnsmasq for its
 # DNS, nginx, Caddy and HAProxy as reverse proxies, systemd-socket-activate (systemd),
 # valgrind, clang for the fuzzers, python3 for small test helpers; pebble
 # (an ACME test CA), prometheus (promtool and a real scrape) and chromium
-# (the status page, headless); clang-tools: scan-build, the clang static
+# (the status page, headless); postfix (real SMTP servers with STARTTLS for
+# --diagnose); clang-tools: scan-build, the clang static
 # analyzer job of tests/run-all.sh.
 test_pkgs="gnutls-bin openssl postfix-mta-sts-resolver dnsmasq-base nginx-light
 	systemd valgrind clang python3 iproute2 util-linux procps caddy haproxy
-	pebble prometheus chromium clang-tools"
+	pebble prometheus chromium clang-tools postfix"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

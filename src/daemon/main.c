@@ -23,6 +23,7 @@
 #include "changes.h"
 #include "conf.h"
 #include "diag.h"
+#include "diagnose.h"
 #include "dnsrec.h"
 #include "history_cmd.h"
 #include "http.h"
@@ -70,6 +71,7 @@ static void usage(FILE *out)
 	        "       stsd [-c FILE] --print-policy DOMAIN    print the exact served body\n"
 	        "       stsd [-c FILE] --print-dns [--format zone|json] [DOMAIN...]\n"
 	        "                                               print the DNS records to publish\n"
+	        "       stsd [-c FILE] --diagnose [DOMAIN...]   what senders see (--diagnose --help)\n"
 	        "       stsd --history [--state-dir DIR] [--format text|json] [DOMAIN...]\n"
 	        "                                               what each domain served, and when\n"
 	        "       stsd -h|--help | -V|--version\n"
@@ -406,6 +408,8 @@ int main(int argc, char **argv)
 
 	if (history_wanted(argc, argv))
 		return history_main(argc, argv);
+	if (diagnose_requested(argc, argv))     /* its own options */
+		return diagnose_main(argc, argv);
 	if (parse_options(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	log_init(o.verbose);

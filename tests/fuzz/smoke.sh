@@ -17,7 +17,8 @@
 : "${FUZZ_SMOKE_SECONDS:=10}"
 harnesses="fuzz_conf fuzz_policy fuzz_host fuzz_dnsrec fuzz_forward
 	fuzz_gunzip fuzz_mime fuzz_tlsrpt fuzz_tlsrpt_summary fuzz_acme_msg
-	fuzz_acme_chain"
+	fuzz_acme_chain fuzz_sts_txt fuzz_sts_body fuzz_mxmatch fuzz_smtp_reply
+	fuzz_wire"
 fuzzdir=$top_srcdir/tests/fuzz
 
 [ -z "$STSD_WRAPPER" ] || t_skip_all "not under STSD_WRAPPER ($STSD_WRAPPER)"
