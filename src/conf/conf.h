@@ -99,6 +99,15 @@ struct conf {
 
 	char *state_dir;                /* the state database's directory */
 
+	/* monitor: what senders see of every served domain, in the background */
+	bool monitor_enabled;           /* default true */
+	unsigned monitor_interval;      /* seconds between two checks of a domain */
+	unsigned monitor_concurrency;   /* domains checked at once */
+	unsigned monitor_timeout;       /* seconds per network step */
+	bool monitor_smtp;              /* probe every MX's STARTTLS */
+	char *monitor_resolver;         /* "ADDR[@PORT]", or NULL: resolv.conf */
+	char *monitor_ca_file;          /* trusted beside the system's, or NULL */
+
 	/* process: */
 	char *user;                     /* drop to this user when started as root */
 	char *group;
@@ -114,6 +123,13 @@ struct conf {
 #define CONF_DEFAULT_MAX_HEADER_BYTES 8192
 #define CONF_DEFAULT_DNS_TTL 3600
 #define CONF_DEFAULT_EXPIRY_WARN_DAYS 14
+#define CONF_DEFAULT_MONITOR_INTERVAL 3600
+#define CONF_MIN_MONITOR_INTERVAL 60
+#define CONF_MAX_MONITOR_INTERVAL 604800
+#define CONF_DEFAULT_MONITOR_CONCURRENCY 4
+#define CONF_MAX_MONITOR_CONCURRENCY 64
+#define CONF_DEFAULT_MONITOR_TIMEOUT 10
+#define CONF_MAX_MONITOR_TIMEOUT 120
 #define CONF_DEFAULT_FILE SYSCONFDIR "/stsd/stsd.yaml"
 #define CONF_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/stsd"
 /* Bounds of the tunables (stsd.yaml(5) shows these very numbers: the man

@@ -163,7 +163,8 @@ bool conf_walk_section(struct loader *L, struct file *F, yaml_node_t *v,
 /* ---- conf_section.c ------------------------------------------------- */
 
 extern const struct schema conf_tls_schema, conf_http_schema,
-	conf_limits_schema, conf_dns_schema, conf_admin_schema;
+	conf_limits_schema, conf_dns_schema, conf_admin_schema,
+	conf_monitor_schema;
 void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
                       void *ctx);
 void conf_cert_item(struct loader *L, struct file *F, yaml_node_t *item,

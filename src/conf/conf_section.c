@@ -575,6 +575,70 @@ const struct schema conf_admin_schema = {
 	" in admin", admin_keys, N_OF(admin_keys), admin_key, false,
 };
 
+enum monitor_key {
+	MONITOR_ENABLED, MONITOR_INTERVAL, MONITOR_CONCURRENCY, MONITOR_TIMEOUT,
+	MONITOR_SMTP, MONITOR_RESOLVER, MONITOR_CA_FILE, MONITOR_N
+};
+
+static const char *const monitor_keys[MONITOR_N] = {
+	[MONITOR_ENABLED] = "enabled", [MONITOR_INTERVAL] = "interval",
+	[MONITOR_CONCURRENCY] = "concurrency", [MONITOR_TIMEOUT] = "timeout",
+	[MONITOR_SMTP] = "smtp", [MONITOR_RESOLVER] = "resolver",
+	[MONITOR_CA_FILE] = "ca_file",
+};
+
+static void monitor_key(struct loader *L, struct file *F, unsigned key,
+                        yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+	struct conf *c = L->c;
+	unsigned long n;
+	const char *s;
+
+	switch ((enum monitor_key)key) {
+	case MONITOR_ENABLED:
+		conf_bool(L, F, v, &c->monitor_enabled);
+		break;
+	case MONITOR_INTERVAL:
+		if (conf_uint(L, F, v, CONF_MIN_MONITOR_INTERVAL,
+		              CONF_MAX_MONITOR_INTERVAL, &n))
+			c->monitor_interval = (unsigned)n;
+		break;
+	case MONITOR_CONCURRENCY:
+		if (conf_uint(L, F, v, 1, CONF_MAX_MONITOR_CONCURRENCY, &n))
+			c->monitor_concurrency = (unsigned)n;
+		break;
+	case MONITOR_TIMEOUT:
+		if (conf_uint(L, F, v, 1, CONF_MAX_MONITOR_TIMEOUT, &n))
+			c->monitor_timeout = (unsigned)n;
+		break;
+	case MONITOR_SMTP:
+		conf_bool(L, F, v, &c->monitor_smtp);
+		break;
+	case MONITOR_RESOLVER:
+		s = conf_str(L, F, v);
+		if (s && !*s)
+			conf_value_error(L, F, v, "resolver is empty");
+		else if (s)
+			conf_set_str(L, &c->monitor_resolver, s);
+		break;
+	case MONITOR_CA_FILE: {
+		char *path = conf_path(L, F, v);
+
+		if (path) {
+			free(c->monitor_ca_file);
+			c->monitor_ca_file = path;
+		}
+		break;
+	}
+	case MONITOR_N:
+		break;
+	}
+}
+
+const struct schema conf_monitor_schema = {
+	" in monitor", monitor_keys, N_OF(monitor_keys), monitor_key, false,
+};
+
 enum dns_key { DNS_TTL, DNS_CNAME, DNS_ADDRESSES, DNS_N };
 
 static const char *const dns_keys[DNS_N] = {

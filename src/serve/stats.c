@@ -23,6 +23,7 @@ struct stats_counters {
 struct domain_total {
 	char *name;
 	struct stats_facts facts;
+	struct stats_monitor monitor;
 	uint64_t status[STATS_N_STATUS];
 	struct stats_id_total *ids;
 	size_t n_ids, ids_cap;
@@ -317,13 +318,16 @@ void stats_read(const struct conf *c, stats_domain_fn *fn, void *ctx,
 		const char *name = c->domains[i].policy.domain;
 		const struct domain_total *t =
 			by_name ? hostmap_get(by_name, name, strlen(name)) : NULL;
+		static const struct stats_monitor unchecked;
 		struct stats_domain_view v = none;
 
+		v.monitor = &unchecked;
 		if (t != NULL) {
 			memcpy(v.status, t->status, sizeof(v.status));
 			v.ids = t->ids;
 			v.n_ids = t->n_ids;
 			v.facts = t->facts;
+			v.monitor = &t->monitor;
 		}
 		fn(ctx, i, &v);
 	}
@@ -373,6 +377,30 @@ void stats_set_facts(const char *domain, const struct stats_facts *f)
 	pthread_mutex_unlock(&lock);
 }
 
+static void monitor_clear(struct stats_monitor *m)
+{
+	for (size_t i = 0; i < m->n_problems; i++)
+		free(m->problems[i].text);
+	free(m->problems);
+	memset(m, 0, sizeof(*m));
+}
+
+void stats_set_monitor(const char *domain, struct stats_monitor *m)
+{
+	struct domain_total *t;
+
+	pthread_mutex_lock(&lock);
+	t = domain_total(domain);
+	if (t != NULL) {
+		monitor_clear(&t->monitor);
+		t->monitor = *m;
+	}
+	pthread_mutex_unlock(&lock);
+	if (t == NULL)
+		monitor_clear(m);
+	memset(m, 0, sizeof(*m));
+}
+
 void stats_get_facts(const char *domain, struct stats_facts *f)
 {
 	const struct domain_total *t;
@@ -389,6 +417,7 @@ void stats_shutdown(void)
 {
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < n_domains; i++) {
+		monitor_clear(&domains[i]->monitor);
 		free(domains[i]->name);
 		free(domains[i]->ids);
 		free(domains[i]);

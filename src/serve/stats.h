@@ -88,11 +88,27 @@ struct stats_facts {
 	time_t retire_until;        /* retiring: until; safe: since */
 };
 
+/* One problem the monitor found (a check not ok, not skipped). */
+struct stats_problem {
+	char id[32];                /* check id, e.g. "txt.id_current" */
+	int status;                 /* enum check_status: info, warning, error */
+	char *text;                 /* "message; fix: ..." */
+};
+
+/* The monitor's last result for a domain (set by the monitor thread). */
+struct stats_monitor {
+	time_t checked;             /* 0: not checked yet */
+	int verdict;                /* enum check_status, the worst */
+	struct stats_problem *problems;
+	size_t n_problems;
+};
+
 struct stats_domain_view {
 	uint64_t status[STATS_N_STATUS];
 	const struct stats_id_total *ids;  /* oldest first */
 	size_t n_ids;
 	struct stats_facts facts;
+	const struct stats_monitor *monitor;   /* never NULL */
 };
 
 struct stats_process_view {
@@ -126,6 +142,10 @@ void stats_note_published(const struct conf *c, time_t now);
 typedef void stats_unflushed_fn(void *ctx, const char *domain, const char *id,
                                 uint64_t count);
 void stats_take_unflushed(stats_unflushed_fn *fn, void *ctx);
+
+/* Replaces the monitor's result for `domain`, taking over m->problems
+ * (and each text). */
+void stats_set_monitor(const char *domain, struct stats_monitor *m);
 
 /* Records what the database says of `domain`; stats_get_facts reads it
  * back (zeros when unknown). */
