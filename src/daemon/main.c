@@ -30,6 +30,7 @@
 #include "listen.h"
 #include "log.h"
 #include "name.h"
+#include "monitor.h"
 #include "priv.h"
 #include "recorder.h"
 #include "service.h"
@@ -217,7 +218,8 @@ static void status_line(const struct snapshot *s, const char *last_reload,
 
 /* Builds a new snapshot beside the live one; on success swaps it in and tells
  * the operator what to publish; on failure the old one keeps serving. */
-static void reload(const char *path, struct recorder *rec)
+static void reload(const char *path, struct recorder *rec,
+                   struct monitor *mon)
 {
 	struct diag d = { 0 };
 	struct snapshot *old = snapshot_acquire(), *new;
@@ -242,6 +244,7 @@ static void reload(const char *path, struct recorder *rec)
 		/* Only now, with the new policies live, tell what to publish. */
 		changes_log(old->conf, new->conf);
 		recorder_poke(rec);
+		monitor_replan(mon, old->conf, new->conf);
 		log_info("reload complete: generation %llu live",
 		         (unsigned long long)new->generation);
 		snprintf(when + strlen(when), sizeof(when) - strlen(when), " reload ok");
@@ -254,7 +257,7 @@ static void reload(const char *path, struct recorder *rec)
 /* Waits for signals and reloads or stops. The signals are blocked in every
  * thread and taken here synchronously, so no code runs in a signal handler. */
 static void serve_loop(const char *path, const sigset_t *signals,
-                       struct recorder *rec)
+                       struct recorder *rec, struct monitor *mon)
 {
 	uint64_t wd_usec = service_watchdog_usec();
 	struct timespec tick = { .tv_sec = (time_t)(wd_usec / 2000000u),
@@ -270,7 +273,7 @@ static void serve_loop(const char *path, const sigset_t *signals,
 		if (sig < 0)
 			continue;   /* watchdog tick or EINTR */
 		if (sig == SIGHUP) {
-			reload(path, rec);
+			reload(path, rec, mon);
 			continue;
 		}
 		log_info("%s received, stopping", strsignal(sig));
@@ -314,6 +317,7 @@ static int run_server(const char *path, struct snapshot *snap, int *fds,
 {
 	struct http_server *srv;
 	struct recorder *rec;
+	struct monitor *mon;
 	char status[256];
 	size_t i;
 
@@ -328,13 +332,15 @@ static int run_server(const char *path, struct snapshot *snap, int *fds,
 	/* After the privilege drop: the database belongs to the user that
 	 * serves. */
 	rec = recorder_start();
+	mon = monitor_start();
 	status_line(snap, "started", status, sizeof(status));
 	log_info("stsd %s ready: %s", PACKAGE_VERSION, status);
 	service_ready(status);
 
-	serve_loop(path, signals, rec);
+	serve_loop(path, signals, rec, mon);
 
 	service_stopping();
+	monitor_stop(mon);
 	http_server_stop(srv, STOP_GRACE_SECONDS);
 	recorder_stop(rec);             /* the last counts, after the last request */
 	log_info("stopped");

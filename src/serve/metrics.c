@@ -58,7 +58,8 @@ struct domain_ctx {
 };
 
 enum domain_part { PART_REQUESTS, PART_FETCHES, PART_INFO, PART_RETIRE,
-                   PART_RETIRE_UNTIL };
+                   PART_RETIRE_UNTIL, PART_MONITOR_CHECKED,
+                   PART_MONITOR_PROBLEMS };
 
 /* "retiring" or "safe" for a domain the history says is retiring or may
  * be deleted; NULL otherwise (active, or not known yet). */
@@ -105,6 +106,24 @@ static void domain_row(void *ctx, size_t i, const struct stats_domain_view *v)
 		sample(x->out, "stsd_domain_info", l, 1);
 		break;
 	}
+	case PART_MONITOR_CHECKED: {
+		const char *l[] = { "domain", p->domain, NULL };
+
+		if (v->monitor->checked)
+			sample(x->out, "stsd_monitor_last_check_timestamp_seconds",
+			       l, (uint64_t)v->monitor->checked);
+		break;
+	}
+	case PART_MONITOR_PROBLEMS:
+		for (size_t j = 0; j < v->monitor->n_problems; j++) {
+			const struct stats_problem *pr = &v->monitor->problems[j];
+			const char *l[] = { "domain", p->domain, "check", pr->id,
+			                    "status", pr->status == 4 ? "error"
+			                    : "warning", NULL };
+
+			sample(x->out, "stsd_monitor_problem", l, 1);
+		}
+		break;
 	case PART_RETIRE:
 	case PART_RETIRE_UNTIL: {
 		const char *state = retire_label(&v->facts);
@@ -150,6 +169,15 @@ static void domains(FILE *out, const struct conf *c)
 	family(out, "stsd_domain_retirement_until_timestamp_seconds", "gauge",
 	       "Retiring: until when; safe: since when.");
 	x.part = PART_RETIRE_UNTIL;
+	stats_read(c, domain_row, &x, NULL);
+	family(out, "stsd_monitor_last_check_timestamp_seconds", "gauge",
+	       "When the monitor last checked what senders see of a domain.");
+	x.part = PART_MONITOR_CHECKED;
+	stats_read(c, domain_row, &x, NULL);
+	family(out, "stsd_monitor_problem", "gauge",
+	       "1 for each check the monitor found failing (error) or "
+	       "fragile (warning), by domain and check id (see stsd(8)).");
+	x.part = PART_MONITOR_PROBLEMS;
 	stats_read(c, domain_row, &x, NULL);
 }
 

@@ -385,6 +385,25 @@ static void monitor_clear(struct stats_monitor *m)
 	memset(m, 0, sizeof(*m));
 }
 
+void stats_monitor_free(struct stats_monitor *m)
+{
+	monitor_clear(m);
+}
+
+void stats_take_monitor(const char *domain, struct stats_monitor *out)
+{
+	struct domain_total *t;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&lock);
+	t = by_name ? hostmap_get(by_name, domain, strlen(domain)) : NULL;
+	if (t != NULL) {
+		*out = t->monitor;
+		memset(&t->monitor, 0, sizeof(t->monitor));
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 void stats_set_monitor(const char *domain, struct stats_monitor *m)
 {
 	struct domain_total *t;

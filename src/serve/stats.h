@@ -90,7 +90,7 @@ struct stats_facts {
 
 /* One problem the monitor found (a check not ok, not skipped). */
 struct stats_problem {
-	char id[32];                /* check id, e.g. "txt.id_current" */
+	char id[40];                /* check id (CHECK_ID_MAX), e.g. "txt.id_current" */
 	int status;                 /* enum check_status: info, warning, error */
 	char *text;                 /* "message; fix: ..." */
 };
@@ -146,6 +146,10 @@ void stats_take_unflushed(stats_unflushed_fn *fn, void *ctx);
 /* Replaces the monitor's result for `domain`, taking over m->problems
  * (and each text). */
 void stats_set_monitor(const char *domain, struct stats_monitor *m);
+/* Moves the monitor's result for `domain` into *out (zeros when none),
+ * leaving none behind; free it with stats_monitor_free. */
+void stats_take_monitor(const char *domain, struct stats_monitor *out);
+void stats_monitor_free(struct stats_monitor *m);
 
 /* Records what the database says of `domain`; stats_get_facts reads it
  * back (zeros when unknown). */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "checks.h"
 #include "escape.h"
 #include "retire.h"
 #include "snapshot.h"
@@ -27,11 +28,16 @@ struct row {
 	time_t cert_expiry;         /* 0: none (served behind a proxy) */
 	bool cert_soon;             /* within tls.expiry_warning_days */
 	struct stats_facts facts;   /* from the history database */
+	const struct stats_monitor *monitor;    /* valid under stats_read only */
+	int verdict;                /* the monitor's, -1: not checked */
+	char *problems;             /* "id: text" lines, HTML-ready later */
+	time_t checked;
 };
 
 struct summary {
 	size_t domains, enforce, testing, none;
 	size_t certs_soon, older_ids_fetched, safe_to_delete;
+	size_t monitor_errors, monitor_warnings;
 };
 
 struct build_ctx {
@@ -49,6 +55,21 @@ static void fill_row(void *ctx, size_t i, const struct stats_domain_view *v)
 
 	r->pol = p;
 	r->facts = v->facts;
+	r->verdict = v->monitor->checked ? v->monitor->verdict : -1;
+	r->checked = v->monitor->checked;
+	r->problems = NULL;
+	if (v->monitor->n_problems > 0) {
+		size_t len = 0;
+		FILE *f = open_memstream(&r->problems, &len);
+
+		for (size_t j = 0; f && j < v->monitor->n_problems; j++)
+			fprintf(f, "%s%s %s: %s", j ? "\n" : "",
+			        v->monitor->problems[j].status == 4 ? "error"
+			        : "warning", v->monitor->problems[j].id,
+			        v->monitor->problems[j].text);
+		if (f)
+			fclose(f);
+	}
 	for (size_t j = 0; j < v->n_ids; j++) {
 		if (strcmp(v->ids[j].id, p->id) == 0) {
 			r->fetches_current = v->ids[j].fetches;
@@ -92,8 +113,17 @@ static struct row *build_rows(const struct snapshot *s, time_t now,
 		sum->older_ids_fetched += r->fetches_older > 0;
 		sum->safe_to_delete += r->facts.known &&
 		                       r->facts.retire_state == RETIRE_SAFE;
+		sum->monitor_errors += r->verdict == 4;
+		sum->monitor_warnings += r->verdict == 3;
 	}
 	return b.rows;
+}
+
+static void free_rows(struct row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].problems);
+	free(rows);
 }
 
 static void iso_time(char *out, size_t len, time_t t)
@@ -153,6 +183,19 @@ static void json_row(FILE *out, const struct row *r, bool last)
 		        until);
 	else
 		fputs("null", out);
+	fputs(", \"monitor\": ", out);
+	if (r->verdict < 0) {
+		fputs("null", out);
+	} else {
+		char checked[32];
+
+		iso_time(checked, sizeof(checked), r->checked);
+		fprintf(out, "{\"verdict\": \"%s\", \"checked\": \"%s\", "
+		        "\"problems\": ",
+		        check_status_name((enum check_status)r->verdict), checked);
+		escape_json_str(out, r->problems ? r->problems : "");
+		fputc('}', out);
+	}
 	fprintf(out, "}%s\n", last ? "" : ",");
 }
 
@@ -171,13 +214,15 @@ void status_write_json(FILE *out, const struct snapshot *s, time_t now)
 	        "%zu, \"enforce\": %zu, \"testing\": %zu, \"none\": %zu, "
 	        "\"certificates_expiring_soon\": %zu, "
 	        "\"domains_with_older_ids_fetched\": %zu, "
-	        "\"safe_to_delete\": %zu},\n  \"domains\": [\n",
+	        "\"safe_to_delete\": %zu, \"monitor_errors\": %zu, "
+	        "\"monitor_warnings\": %zu},\n  \"domains\": [\n",
 	        when, sum.domains, sum.enforce, sum.testing, sum.none,
-	        sum.certs_soon, sum.older_ids_fetched, sum.safe_to_delete);
+	        sum.certs_soon, sum.older_ids_fetched, sum.safe_to_delete,
+	        sum.monitor_errors, sum.monitor_warnings);
 	for (size_t i = 0; i < sum.domains; i++)
 		json_row(out, &rows[i], i + 1 == sum.domains);
 	fputs("  ]\n}\n", out);
-	free(rows);
+	free_rows(rows, sum.domains);
 }
 
 /* ---- HTML ------------------------------------------------------------------ */
@@ -221,6 +266,14 @@ static void html_summary(FILE *out, const struct summary *sum,
 		        "retired domain(s) are safe to delete: remove them from "
 		        "the configuration and delete their _mta-sts TXT "
 		        "records.</li>\n", sum->safe_to_delete);
+	if (sum->monitor_errors)
+		fprintf(out, "<li class=\"warn\" id=\"monitor-errors\">%zu "
+		        "domain(s) where the monitor sees senders fail: see "
+		        "Problems below.</li>\n", sum->monitor_errors);
+	if (sum->monitor_warnings)
+		fprintf(out, "<li id=\"monitor-warnings\">%zu domain(s) with "
+		        "a fragile set-up (warnings).</li>\n",
+		        sum->monitor_warnings);
 	if (sum->testing)
 		fprintf(out, "<li>%zu domain(s) in testing: senders report "
 		        "failures but still deliver.</li>\n", sum->testing);
@@ -270,6 +323,15 @@ static void html_row(FILE *out, const struct row *r, time_t now)
 	} else {
 		fputs("<td>-</td>", out);
 	}
+	if (r->verdict < 0) {
+		fputs("<td>not checked yet</td>", out);
+	} else if (r->problems == NULL) {
+		fputs("<td class=\"ok\">none</td>", out);
+	} else {
+		fputs("<td class=\"problems warn\"><pre>", out);
+		escape_html_str(out, r->problems);
+		fputs("</pre></td>", out);
+	}
 	fputs("</tr>\n", out);
 }
 
@@ -306,7 +368,8 @@ void status_write_html(FILE *out, const struct snapshot *s, time_t now,
 	      "<th>Policy id</th><th>Served since</th>"
 	      "<th class=\"num\">Fetches, this id</th>"
 	      "<th class=\"num\">Fetches, older ids</th>"
-	      "<th>Certificate expires</th><th>Retirement</th></tr></thead>\n"
+	      "<th>Certificate expires</th><th>Retirement</th>"
+	      "<th>Problems (monitor)</th></tr></thead>\n"
 	      "<tbody>\n", out);
 	for (size_t i = 0; i < sum.domains; i++) {
 		if (q->filter && *q->filter &&
@@ -329,5 +392,5 @@ void status_write_html(FILE *out, const struct snapshot *s, time_t now,
 	fputs("</p>\n<p>The same data: <a href=\"/status.json\">status.json"
 	      "</a>; counters: <a href=\"/metrics\">metrics</a>.</p>\n"
 	      "</body>\n</html>\n", out);
-	free(rows);
+	free_rows(rows, sum.domains);
 }

@@ -21,6 +21,7 @@ listen:
   - https: "127.0.0.1:0"
   - admin: "127.0.0.1:0"
 allow_root: true
+monitor: {enabled: false}
 certificates:
   - cert: $C/com.pem
     key: $C/com.key

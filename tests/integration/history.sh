@@ -14,6 +14,7 @@ write_conf() {  # write_conf EXAMPLE-ORG-EXTRA
 listen:
   - http: "127.0.0.1:0"
 allow_root: true
+monitor: {enabled: false}
 state_dir: $state
 defaults: {mode: enforce, max_age: 86400}
 domains:

@@ -44,6 +44,7 @@ done
 	  - https: "127.0.0.1:0"
 	  - http: "127.0.0.1:0"
 	allow_root: true
+	monitor: {enabled: false}
 	certificates:
 	EOF
 	i=1

@@ -14,7 +14,7 @@ fixture_certs || t_bail "cannot make the certificates"
 # write_conf FILE MX: example.com's policy has the one mx MX.
 write_conf() {
 	{
-		printf 'listen:\n  - https: "127.0.0.1:0"\n  - http: "127.0.0.1:0"\nallow_root: true\n'
+		printf 'listen:\n  - https: "127.0.0.1:0"\n  - http: "127.0.0.1:0"\nallow_root: true\nmonitor: {enabled: false}\n'
 		fixture_certificates com org net
 	} >"$1"
 	cat >>"$1" <<EOF

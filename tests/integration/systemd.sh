@@ -21,6 +21,7 @@ write_conf() {  # write_conf FILE LISTEN-LINES [EXTRA-TOP-LEVEL-LINES]
 listen:
 $2
 $3
+monitor: {enabled: false}
 defaults:
   mode: enforce
   max_age: 604800

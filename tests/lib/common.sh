@@ -124,12 +124,26 @@ wait_for() {
 	done
 }
 
+# no_packet_leaves CONFIG: no test may send a packet beyond the machine, and
+# the daemon's monitor checks the world (DNS, HTTPS, SMTP): outside a
+# private network namespace of the test's own, a configuration must turn it
+# off. Checked at every start and reload, so a test cannot forget it.
+no_packet_leaves() {
+	[ -n "${STSD_IN_NETNS:-}" ] && return 0
+	grep -Eq '^monitor: *\{ *enabled: *false *\}' "$1" && return 0
+	t_diag "$1 must set \"monitor: {enabled: false}\" outside a network namespace"
+	t_ok 1 "the configuration keeps every packet on the machine"
+	return 1
+}
+
 # stsd_start CONFIG [ARGS...]: starts the daemon with its log in $T/stsd.log
 # and waits until it has printed "ready". Sets STSD_PID, and HTTPS_PORT /
 # HTTP_PORT to the first listener of each kind (tests bind port 0).
 stsd_start() {
 	conf=$1
 	shift
+	no_packet_leaves "$conf" || return 1
+	STSD_CONF=$conf
 	: >"$T/stsd.log"
 	$STSD_WRAPPER "$STSD" -c "$conf" "$@" 2>>"$T/stsd.log" &
 	STSD_PID=$!
@@ -164,6 +178,9 @@ stsd_stop() {
 # no test can pass without the reload it asked for.
 stsd_reload() {
 	_rl_want=${1:-complete}
+	if [ "$_rl_want" = complete ]; then
+		no_packet_leaves "$STSD_CONF" || return 1
+	fi
 	_rl_n=$(grep -c -E "reload complete|reload failed" "$T/stsd.log")
 	if ! alive "$STSD_PID" || ! kill -HUP "$STSD_PID"; then
 		t_ok 1 "SIGHUP: stsd (pid $STSD_PID) is running to reload"

@@ -15,8 +15,9 @@
 #   fixture_head LISTENER...  prints the start of a configuration: "listen:"
 #                             with each LISTENER (http or https: on
 #                             127.0.0.1:0; or KIND=ADDRESS), "allow_root:
-#                             true", and "http:" with access_log "-" (more
-#                             http keys may follow).
+#                             true", the monitor off (no packet may leave
+#                             the machine), and "http:" with access_log "-"
+#                             (more http keys may follow).
 #   fixture_certificates NAME...
 #                             prints the "certificates:" block of a
 #                             configuration for those leaves (com org net).
@@ -71,7 +72,7 @@ fixture_head() {
 		*) printf '  - %s: "127.0.0.1:0"\n' "$_fx_l" ;;
 		esac
 	done
-	printf 'allow_root: true\nhttp:\n  access_log: "-"\n'
+	printf 'allow_root: true\nmonitor: {enabled: false}\nhttp:\n  access_log: "-"\n'
 }
 
 fixture_certificates() {
