@@ -34,7 +34,7 @@
 enum top_key {
 	TOP_LISTEN, TOP_CERTIFICATES, TOP_TLS, TOP_HTTP, TOP_LIMITS, TOP_DNS,
 	TOP_USER, TOP_GROUP, TOP_ALLOW_ROOT, TOP_DEFAULTS, TOP_DOMAINS,
-	TOP_INCLUDE, TOP_ADMIN, TOP_STATE_DIR, TOP_N
+	TOP_INCLUDE, TOP_ADMIN, TOP_STATE_DIR, TOP_TLSRPT, TOP_N
 };
 _Static_assert(TOP_N <= CONF_SCHEMA_MAX_KEYS, "too many top-level keys");
 
@@ -45,6 +45,7 @@ static const char *const main_keys[TOP_N] = {
 	[TOP_ALLOW_ROOT] = "allow_root", [TOP_DEFAULTS] = "defaults",
 	[TOP_DOMAINS] = "domains", [TOP_INCLUDE] = "include",
 	[TOP_ADMIN] = "admin", [TOP_STATE_DIR] = "state_dir",
+	[TOP_TLSRPT] = "tlsrpt",
 };
 
 /* An included file adds domains and includes, nothing else. */
@@ -103,6 +104,9 @@ static void top_key(struct loader *L, struct file *F, unsigned key,
 		break;
 	case TOP_ADMIN:
 		conf_walk_section(L, F, v, &conf_admin_schema, ctx);
+		break;
+	case TOP_TLSRPT:
+		conf_walk_section(L, F, v, &conf_tlsrpt_schema, ctx);
 		break;
 	case TOP_STATE_DIR: {
 		char *path = conf_path(L, F, v);
@@ -225,6 +229,7 @@ static void set_defaults(struct loader *L)
 	c->max_header_bytes = CONF_DEFAULT_MAX_HEADER_BYTES;
 	c->dns_ttl = CONF_DEFAULT_DNS_TTL;
 	c->state_dir = conf_strdup(L, CONF_DEFAULT_STATE_DIR);
+	c->tlsrpt_keep_days = CONF_DEFAULT_TLSRPT_KEEP_DAYS;
 }
 
 /* Reads the main file and every file it includes, walking each. */

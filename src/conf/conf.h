@@ -99,6 +99,9 @@ struct conf {
 
 	char *state_dir;                /* the state database's directory */
 
+	/* tlsrpt: */
+	unsigned tlsrpt_keep_days;      /* reports kept this long (default 400) */
+
 	/* process: */
 	char *user;                     /* drop to this user when started as root */
 	char *group;
@@ -116,6 +119,8 @@ struct conf {
 #define CONF_DEFAULT_EXPIRY_WARN_DAYS 14
 #define CONF_DEFAULT_FILE SYSCONFDIR "/stsd/stsd.yaml"
 #define CONF_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/stsd"
+#define CONF_DEFAULT_TLSRPT_KEEP_DAYS 400
+#define CONF_MAX_TLSRPT_KEEP_DAYS 3660  /* ten years */
 /* Bounds of the tunables (stsd.yaml(5) shows these very numbers: the man
  * page is made from this header). */
 #define CONF_MAX_CONNECTIONS 1000000    /* connections, connections_per_ip */

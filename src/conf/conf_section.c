@@ -620,3 +620,28 @@ static void dns_key(struct loader *L, struct file *F, unsigned key,
 const struct schema conf_dns_schema = {
 	" in dns", dns_keys, N_OF(dns_keys), dns_key, false,
 };
+
+enum tlsrpt_key { TLSRPT_KEEP_DAYS, TLSRPT_N };
+
+static const char *const tlsrpt_keys[TLSRPT_N] = {
+	[TLSRPT_KEEP_DAYS] = "keep_days",
+};
+
+static void tlsrpt_key(struct loader *L, struct file *F, unsigned key,
+                       yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+	unsigned long n;
+
+	switch ((enum tlsrpt_key)key) {
+	case TLSRPT_KEEP_DAYS:
+		if (conf_uint(L, F, v, 1, CONF_MAX_TLSRPT_KEEP_DAYS, &n))
+			L->c->tlsrpt_keep_days = (unsigned)n;
+		break;
+	case TLSRPT_N:
+		break;
+	}
+}
+
+const struct schema conf_tlsrpt_schema = {
+	" in tlsrpt", tlsrpt_keys, N_OF(tlsrpt_keys), tlsrpt_key, false,
+};
