@@ -230,6 +230,8 @@ static void set_defaults(struct loader *L)
 	c->dns_ttl = CONF_DEFAULT_DNS_TTL;
 	c->state_dir = conf_strdup(L, CONF_DEFAULT_STATE_DIR);
 	c->tlsrpt_keep_days = CONF_DEFAULT_TLSRPT_KEEP_DAYS;
+	c->tlsrpt_ready_days = CONF_DEFAULT_TLSRPT_READY_DAYS;
+	c->tlsrpt_ready_orgs = CONF_DEFAULT_TLSRPT_READY_ORGS;
 }
 
 /* Reads the main file and every file it includes, walking each. */

@@ -621,10 +621,13 @@ const struct schema conf_dns_schema = {
 	" in dns", dns_keys, N_OF(dns_keys), dns_key, false,
 };
 
-enum tlsrpt_key { TLSRPT_KEEP_DAYS, TLSRPT_N };
+enum tlsrpt_key {
+	TLSRPT_KEEP_DAYS, TLSRPT_READY_DAYS, TLSRPT_READY_ORGS, TLSRPT_N
+};
 
 static const char *const tlsrpt_keys[TLSRPT_N] = {
-	[TLSRPT_KEEP_DAYS] = "keep_days",
+	[TLSRPT_KEEP_DAYS] = "keep_days", [TLSRPT_READY_DAYS] = "ready_days",
+	[TLSRPT_READY_ORGS] = "ready_organizations",
 };
 
 static void tlsrpt_key(struct loader *L, struct file *F, unsigned key,
@@ -636,6 +639,15 @@ static void tlsrpt_key(struct loader *L, struct file *F, unsigned key,
 	case TLSRPT_KEEP_DAYS:
 		if (conf_uint(L, F, v, 1, CONF_MAX_TLSRPT_KEEP_DAYS, &n))
 			L->c->tlsrpt_keep_days = (unsigned)n;
+		break;
+	case TLSRPT_READY_DAYS:
+		/* 2 at least: the window's last day may have no report yet. */
+		if (conf_uint(L, F, v, 2, CONF_MAX_TLSRPT_READY_DAYS, &n))
+			L->c->tlsrpt_ready_days = (unsigned)n;
+		break;
+	case TLSRPT_READY_ORGS:
+		if (conf_uint(L, F, v, 1, CONF_MAX_TLSRPT_READY_ORGS, &n))
+			L->c->tlsrpt_ready_orgs = (unsigned)n;
 		break;
 	case TLSRPT_N:
 		break;
