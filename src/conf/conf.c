@@ -344,6 +344,7 @@ void conf_free(struct conf *c)
 	free(c->proxies);
 	free(c->admin_allow);
 	free(c->state_dir);
+	free(c->tlsrpt_path);
 	free(c->dns_host_cname);
 	for (i = 0; i < c->n_dns_host_addrs; i++)
 		free(c->dns_host_addrs[i]);

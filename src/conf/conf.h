@@ -103,6 +103,7 @@ struct conf {
 	unsigned tlsrpt_keep_days;      /* reports kept this long (default 400) */
 	unsigned tlsrpt_ready_days;     /* ready-for-enforce window (14) */
 	unsigned tlsrpt_ready_orgs;     /* organisations it needs (2) */
+	char *tlsrpt_path;              /* HTTPS intake path, or NULL: off */
 
 	/* process: */
 	char *user;                     /* drop to this user when started as root */
@@ -127,6 +128,7 @@ struct conf {
 #define CONF_MAX_TLSRPT_READY_DAYS 366
 #define CONF_DEFAULT_TLSRPT_READY_ORGS 2
 #define CONF_MAX_TLSRPT_READY_ORGS 1000
+#define CONF_MAX_TLSRPT_PATH 256        /* bytes of tlsrpt.path */
 /* Bounds of the tunables (stsd.yaml(5) shows these very numbers: the man
  * page is made from this header). */
 #define CONF_MAX_CONNECTIONS 1000000    /* connections, connections_per_ip */
