@@ -672,6 +672,7 @@ struct http_server *http_server_start(const struct conf *c, const int *fds,
 	for (size_t i = 0; i < n_fds; i++) {
 		if (listener_start(&srv->listeners[i], c, i) != 0) {
 			server_free(srv);
+			intake_stop();
 			return NULL;
 		}
 	}
