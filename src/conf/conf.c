@@ -34,7 +34,7 @@
 enum top_key {
 	TOP_LISTEN, TOP_CERTIFICATES, TOP_TLS, TOP_HTTP, TOP_LIMITS, TOP_DNS,
 	TOP_USER, TOP_GROUP, TOP_ALLOW_ROOT, TOP_DEFAULTS, TOP_DOMAINS,
-	TOP_INCLUDE, TOP_ADMIN, TOP_STATE_DIR, TOP_MONITOR, TOP_N
+	TOP_INCLUDE, TOP_ADMIN, TOP_STATE_DIR, TOP_MONITOR, TOP_TLSRPT, TOP_N
 };
 _Static_assert(TOP_N <= CONF_SCHEMA_MAX_KEYS, "too many top-level keys");
 
@@ -46,6 +46,7 @@ static const char *const main_keys[TOP_N] = {
 	[TOP_DOMAINS] = "domains", [TOP_INCLUDE] = "include",
 	[TOP_ADMIN] = "admin", [TOP_STATE_DIR] = "state_dir",
 	[TOP_MONITOR] = "monitor",
+	[TOP_TLSRPT] = "tlsrpt",
 };
 
 /* An included file adds domains and includes, nothing else. */
@@ -108,13 +109,14 @@ static void top_key(struct loader *L, struct file *F, unsigned key,
 	case TOP_MONITOR:
 		conf_walk_section(L, F, v, &conf_monitor_schema, ctx);
 		break;
+	case TOP_TLSRPT:
+		conf_walk_section(L, F, v, &conf_tlsrpt_schema, ctx);
+		break;
 	case TOP_STATE_DIR: {
 		char *path = conf_path(L, F, v);
 
 		if (path) {
 			free(c->state_dir);
-	free(c->monitor_resolver);
-	free(c->monitor_ca_file);
 			c->state_dir = path;
 		}
 		break;
@@ -236,6 +238,9 @@ static void set_defaults(struct loader *L)
 	c->monitor_concurrency = CONF_DEFAULT_MONITOR_CONCURRENCY;
 	c->monitor_timeout = CONF_DEFAULT_MONITOR_TIMEOUT;
 	c->monitor_smtp = true;
+	c->tlsrpt_keep_days = CONF_DEFAULT_TLSRPT_KEEP_DAYS;
+	c->tlsrpt_ready_days = CONF_DEFAULT_TLSRPT_READY_DAYS;
+	c->tlsrpt_ready_orgs = CONF_DEFAULT_TLSRPT_READY_ORGS;
 }
 
 /* Reads the main file and every file it includes, walking each. */
@@ -348,6 +353,9 @@ void conf_free(struct conf *c)
 	free(c->proxies);
 	free(c->admin_allow);
 	free(c->state_dir);
+	free(c->tlsrpt_path);
+	free(c->monitor_resolver);
+	free(c->monitor_ca_file);
 	free(c->dns_host_cname);
 	for (i = 0; i < c->n_dns_host_addrs; i++)
 		free(c->dns_host_addrs[i]);

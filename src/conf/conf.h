@@ -107,6 +107,11 @@ struct conf {
 	bool monitor_smtp;              /* probe every MX's STARTTLS */
 	char *monitor_resolver;         /* "ADDR[@PORT]", or NULL: resolv.conf */
 	char *monitor_ca_file;          /* trusted beside the system's, or NULL */
+	/* tlsrpt: */
+	unsigned tlsrpt_keep_days;      /* reports kept this long (default 400) */
+	unsigned tlsrpt_ready_days;     /* ready-for-enforce window (14) */
+	unsigned tlsrpt_ready_orgs;     /* organisations it needs (2) */
+	char *tlsrpt_path;              /* HTTPS intake path, or NULL: off */
 
 	/* process: */
 	char *user;                     /* drop to this user when started as root */
@@ -132,6 +137,13 @@ struct conf {
 #define CONF_MAX_MONITOR_TIMEOUT 120
 #define CONF_DEFAULT_FILE SYSCONFDIR "/stsd/stsd.yaml"
 #define CONF_DEFAULT_STATE_DIR LOCALSTATEDIR "/lib/stsd"
+#define CONF_DEFAULT_TLSRPT_KEEP_DAYS 400
+#define CONF_MAX_TLSRPT_KEEP_DAYS 3660  /* ten years */
+#define CONF_DEFAULT_TLSRPT_READY_DAYS 14
+#define CONF_MAX_TLSRPT_READY_DAYS 366
+#define CONF_DEFAULT_TLSRPT_READY_ORGS 2
+#define CONF_MAX_TLSRPT_READY_ORGS 1000
+#define CONF_MAX_TLSRPT_PATH 256        /* bytes of tlsrpt.path */
 /* Bounds of the tunables (stsd.yaml(5) shows these very numbers: the man
  * page is made from this header). */
 #define CONF_MAX_CONNECTIONS 1000000    /* connections, connections_per_ip */

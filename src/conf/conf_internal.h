@@ -6,7 +6,8 @@
  *                   (its keys), cross-section checks
  *   conf_walk.c     walking a document: typed values, lists, mappings
  *                   against a schema, the loader's small helpers
- *   conf_section.c  listen, certificates, tls, http, limits, dns
+ *   conf_section.c  listen, certificates, tls, http, limits, dns, admin,
+ *                   tlsrpt
  *   conf_policy.c   defaults and domains (mode, max_age, mx, tls_rpt, id,
  *                   same_as); then resolving them into conf->domains
  *   conf_include.c  reading files (the only file I/O) and include patterns
@@ -164,7 +165,8 @@ bool conf_walk_section(struct loader *L, struct file *F, yaml_node_t *v,
 
 extern const struct schema conf_tls_schema, conf_http_schema,
 	conf_limits_schema, conf_dns_schema, conf_admin_schema,
-	conf_monitor_schema;
+	conf_monitor_schema,
+	conf_tlsrpt_schema;
 void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
                       void *ctx);
 void conf_cert_item(struct loader *L, struct file *F, yaml_node_t *item,

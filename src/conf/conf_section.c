@@ -15,6 +15,7 @@
 
 #include "conf_internal.h"
 #include "name.h"
+#include "template.h"
 
 #define CONF_MAX_EXPIRY_WARN_DAYS 3650
 
@@ -683,4 +684,76 @@ static void dns_key(struct loader *L, struct file *F, unsigned key,
 
 const struct schema conf_dns_schema = {
 	" in dns", dns_keys, N_OF(dns_keys), dns_key, false,
+};
+
+enum tlsrpt_key {
+	TLSRPT_KEEP_DAYS, TLSRPT_READY_DAYS, TLSRPT_READY_ORGS, TLSRPT_PATH,
+	TLSRPT_N
+};
+
+static const char *const tlsrpt_keys[TLSRPT_N] = {
+	[TLSRPT_KEEP_DAYS] = "keep_days", [TLSRPT_READY_DAYS] = "ready_days",
+	[TLSRPT_READY_ORGS] = "ready_organizations", [TLSRPT_PATH] = "path",
+};
+
+/* The HTTPS intake's path: compared byte for byte with the request's (no
+ * unescaping, no query), so only plain path characters, and never the
+ * policy's path. NULL when fine, else why not. */
+static const char *tlsrpt_path_problem(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (s[0] != '/')
+		return "must start with '/'";
+	if (len > CONF_MAX_TLSRPT_PATH)
+		return "is too long";
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("/-._~", *p)))
+			return "may contain only letters, digits and / - . _ ~";
+	if (strcmp(s, POLICY_WELL_KNOWN_PATH) == 0 || strcmp(s, "/") == 0)
+		return "is already served (the policy or the index page)";
+	return NULL;
+}
+
+static void tlsrpt_key(struct loader *L, struct file *F, unsigned key,
+                       yaml_node_t *k, yaml_node_t *v, void *ctx)
+{
+	unsigned long n;
+
+	switch ((enum tlsrpt_key)key) {
+	case TLSRPT_KEEP_DAYS:
+		if (conf_uint(L, F, v, 1, CONF_MAX_TLSRPT_KEEP_DAYS, &n))
+			L->c->tlsrpt_keep_days = (unsigned)n;
+		break;
+	case TLSRPT_READY_DAYS:
+		/* 2 at least: the window's last day may have no report yet. */
+		if (conf_uint(L, F, v, 2, CONF_MAX_TLSRPT_READY_DAYS, &n))
+			L->c->tlsrpt_ready_days = (unsigned)n;
+		break;
+	case TLSRPT_READY_ORGS:
+		if (conf_uint(L, F, v, 1, CONF_MAX_TLSRPT_READY_ORGS, &n))
+			L->c->tlsrpt_ready_orgs = (unsigned)n;
+		break;
+	case TLSRPT_PATH: {
+		const char *s = conf_str(L, F, v), *why;
+
+		if (s == NULL)
+			break;
+		if ((why = tlsrpt_path_problem(s)) != NULL) {
+			struct loc at = conf_loc(F, v);
+
+			diag_error(L->d, &at, "tlsrpt.path \"%.64s\" %s", s, why);
+			break;
+		}
+		conf_set_str(L, &L->c->tlsrpt_path, s);
+		break;
+	}
+	case TLSRPT_N:
+		break;
+	}
+}
+
+const struct schema conf_tlsrpt_schema = {
+	" in tlsrpt", tlsrpt_keys, N_OF(tlsrpt_keys), tlsrpt_key, false,
 };

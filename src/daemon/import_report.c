@@ -114,12 +114,15 @@ static bool looks_like_json(const unsigned char *p, size_t n)
 	return i < n && p[i] == '{';
 }
 
-/* Inflates (when gzip) and parses; logs why when it cannot. */
+/* Inflates (when gzip) and parses; logs why when it cannot. On OK, *out
+ * is the JSON the report was parsed from (caller frees), *out_len its
+ * length. */
 static enum outcome parse_report(const char *name, const unsigned char *p,
-                                 size_t n, struct tlsrpt_report *r)
+                                 size_t n, struct tlsrpt_report *r,
+                                 unsigned char **out, size_t *out_len)
 {
 	unsigned char *json = NULL;
-	size_t json_len = 0;
+	size_t json_len = 0, skip;
 	struct gunzip_limits lim;
 	enum gunzip_status gs;
 	enum tlsrpt_status ts;
@@ -136,14 +139,17 @@ static enum outcome parse_report(const char *name, const unsigned char *p,
 		log_warnx("%s: not a TLS report: %s", name, gunzip_strerror(gs));
 		return OUT_DATAERR;
 	}
-	/* A UTF-8 byte order mark is not JSON: skip it. */
-	{
-		size_t skip = json_len >= 3 && json[0] == 0xef && json[1] == 0xbb &&
-			      json[2] == 0xbf ? 3 : 0;
-
-		ts = tlsrpt_parse((const char *)json + skip, json_len - skip, r, err);
+	/* A UTF-8 byte order mark is not JSON: skip it (and keep the JSON
+	 * without it). */
+	skip = json_len >= 3 && json[0] == 0xef && json[1] == 0xbb &&
+	       json[2] == 0xbf ? 3 : 0;
+	if (skip > 0) {
+		memmove(json, json + skip, json_len - skip);
+		json_len -= skip;
 	}
-	free(json);
+	ts = tlsrpt_parse((const char *)json, json_len, r, err);
+	if (ts != TLSRPT_OK)
+		free(json);
 	if (ts == TLSRPT_ENOMEM) {
 		log_warnx("%s: out of memory", name);
 		return OUT_TEMPFAIL;
@@ -153,11 +159,14 @@ static enum outcome parse_report(const char *name, const unsigned char *p,
 			  tlsrpt_status_name(ts), err);
 		return OUT_DATAERR;
 	}
+	*out = json;
+	*out_len = json_len;
 	return OUT_OK;
 }
 
 /* Hands one parsed report to the store. */
 static enum outcome store(const char *name, const struct tlsrpt_report *r,
+                          const unsigned char *json, size_t json_len,
                           const struct import_report_opts *o)
 {
 	char source[512];
@@ -168,9 +177,7 @@ static enum outcome store(const char *name, const struct tlsrpt_report *r,
 			  "to store it in", name, r->report_id, r->organization);
 		return OUT_TEMPFAIL;
 	}
-	/* ---- LEAD: the state database's store_ function is called here,
-	 * through o->store (see import_report.h). ---- */
-	switch (o->store(o->store_ctx, r, source)) {
+	switch (o->store(o->store_ctx, r, (const char *)json, json_len, source)) {
 	case IMPORT_STORE_STORED:
 		log_info("%s: stored report %s from %s", name, r->report_id,
 			 r->organization);
@@ -196,10 +203,12 @@ static enum outcome import_bytes(const char *name, const unsigned char *p,
                                  size_t n, const struct import_report_opts *o)
 {
 	struct tlsrpt_report r;
+	unsigned char *json = NULL;
+	size_t json_len = 0;
 	enum outcome out;
 
 	if (gunzip_is_gzip(p, n) || looks_like_json(p, n)) {
-		out = parse_report(name, p, n, &r);
+		out = parse_report(name, p, n, &r, &json, &json_len);
 	} else {
 		struct mime_report m;
 		enum mime_status ms = mime_find_report(p, n, &m);
@@ -212,13 +221,14 @@ static enum outcome import_bytes(const char *name, const unsigned char *p,
 			log_warnx("%s: not a TLS report: %s", name, mime_strerror(ms));
 			return OUT_DATAERR;
 		}
-		out = parse_report(name, m.data, m.len, &r);
+		out = parse_report(name, m.data, m.len, &r, &json, &json_len);
 		mime_report_free(&m);
 	}
 	if (out != OUT_OK)
 		return out;
-	out = store(name, &r, o);
+	out = store(name, &r, json, json_len, o);
 	tlsrpt_report_free(&r);
+	free(json);
 	return out;
 }
 

@@ -11,9 +11,9 @@
  * gzip, tlsrpt.c parses it).
  *
  * Storing is not done here: each parsed report is handed to the store
- * function of the options (the lead connects the state database's store_
- * function there); without one, nothing can be stored and the input counts
- * as a temporary failure, so that an MTA keeps the message.
+ * function of the options (tlsrpt_cmd.c connects the state database
+ * there); without one, nothing can be stored and the input counts as a
+ * temporary failure, so that an MTA keeps the message.
  *
  * Exit status, for a Postfix pipe(8) transport or an alias "|stsd
  * --import-report" (sysexits.h values; the worst input decides):
@@ -53,14 +53,14 @@ enum import_store_status {
 };
 
 /*
- * The store's entry point, e.g. the lead's
- *   store_tlsrpt_add(struct store *st, const struct tlsrpt_report *r,
- *                    const char *source)
- * behind a cast of its first argument. `source` says where the report came
- * from ("mail:FILE" or "mail:stdin"); the report is only borrowed.
+ * The store's entry point (tlsrpt_cmd.c's, around store_tlsrpt_add()).
+ * `json` is the report's decompressed JSON, from which it was parsed (to
+ * be kept: a summary re-parses it); `source` says where the report came
+ * from ("mail:FILE" or "mail:stdin"). Everything is only borrowed.
  */
 typedef enum import_store_status (*import_store_fn)(
-	void *ctx, const struct tlsrpt_report *report, const char *source);
+	void *ctx, const struct tlsrpt_report *report, const char *json,
+	size_t json_len, const char *source);
 
 struct import_report_opts {
 	import_store_fn store;          /* NULL: no store (temporary failure) */

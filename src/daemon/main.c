@@ -37,6 +37,7 @@
 #include "snapshot.h"
 #include "stats.h"
 #include "tls.h"
+#include "tlsrpt_cmd.h"
 
 #define DEFAULT_CONFIG CONF_DEFAULT_FILE
 #define STOP_GRACE_SECONDS 5
@@ -75,6 +76,9 @@ static void usage(FILE *out)
 	        "       stsd [-c FILE] --diagnose [DOMAIN...]   what senders see (--diagnose --help)\n"
 	        "       stsd --history [--state-dir DIR] [--format text|json] [DOMAIN...]\n"
 	        "                                               what each domain served, and when\n"
+	        "       stsd --import-report [-c FILE] [FILE...]  store TLS reports (mail, .json, .json.gz)\n"
+	        "       stsd --report [-c FILE] [--since YYYY-MM-DD] [--format text|json] [DOMAIN...]\n"
+	        "                                               what the TLS reports say, and if enforce is safe\n"
 	        "       stsd -h|--help | -V|--version\n"
 	        "\n"
 	        "  -c, --config FILE   configuration (default " DEFAULT_CONFIG ")\n"
@@ -416,6 +420,8 @@ int main(int argc, char **argv)
 		return history_main(argc, argv);
 	if (diagnose_requested(argc, argv))     /* its own options */
 		return diagnose_main(argc, argv);
+	if (tlsrpt_cmd_wanted(argc, argv))
+		return tlsrpt_cmd_main(argc, argv);
 	if (parse_options(argc, argv, &o) != 0)
 		return EXIT_USAGE;
 	log_init(o.verbose);

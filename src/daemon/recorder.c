@@ -17,6 +17,7 @@
 #include "snapshot.h"
 #include "stats.h"
 #include "store.h"
+#include "store_tlsrpt.h"
 
 /* Fetch counts not yet in the database, merged by (domain, id). */
 struct pending {
@@ -291,7 +292,9 @@ static void record(struct recorder *r, const struct conf *c, time_t now)
 	read_back(r, c, now);
 	if (r->store != NULL && now - r->last_prune > 86400 &&
 	    store_prune_fetches(r->store, RECORDER_KEEP_DAYS, (int64_t)now,
-	                        &deleted) == STORE_OK)
+	                        &deleted) == STORE_OK &&
+	    store_tlsrpt_prune(r->store, c->tlsrpt_keep_days, (int64_t)now,
+	                       &deleted) == STORE_OK)
 		r->last_prune = now;
 }
 

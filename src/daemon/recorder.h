@@ -20,7 +20,9 @@
 
 #define RECORDER_INTERVAL 5             /* seconds between flushes */
 #define RECORDER_RECORD_EVERY 3600      /* seconds between policy records */
-#define RECORDER_KEEP_DAYS 400          /* fetch counts kept this long */
+#define RECORDER_KEEP_DAYS 400          /* fetch counts kept this long (TLS
+                                           reports: tlsrpt.keep_days, pruned
+                                           at the same daily round) */
 
 struct recorder;
 

@@ -49,6 +49,7 @@
 #include "conf.h"
 #include "forward.h"
 #include "http.h"
+#include "intake.h"
 #include "listen.h"
 #include "log.h"
 #include "name.h"
@@ -91,6 +92,7 @@ struct http_req {
 	size_t domain;              /* index in conf->domains, or SIZE_MAX */
 	bool head;
 	bool policy;                /* the answer is a policy (a fetch) */
+	struct intake_req *intake;  /* a TLS report upload (intake.h), or NULL */
 };
 
 /* Per connection, from NOTIFY_CONNECTION STARTED to CLOSED. */
@@ -258,6 +260,14 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 	    !to.unique) {
 		r->answer = http_site_fixed(site, ANSWER_400);
 		return true;
+	}
+	if (intake_wanted(c->snap->conf, c->listener->kind, to.path)) {
+		bool close_now;
+
+		/* NULL: the body is read (intake_on_request). */
+		r->answer = intake_route(mc, c->snap->conf, method, c->peer,
+		                         &r->intake, &close_now);
+		return close_now;
 	}
 	get = r->head || strcmp(method, MHD_HTTP_METHOD_GET) == 0;
 	r->answer = request_answer(site, &h, &to, get, r);
@@ -438,6 +448,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 
 	if (c == NULL)
 		return MHD_NO;  /* conn_open failed: just close */
+	if (c->req.intake != NULL) {
+		const struct http_answer *a = intake_on_request(
+			c->req.intake, mc, upload_data, upload_data_size);
+
+		if (a == NULL)
+			return MHD_YES;
+		c->req.answer = a;
+		return MHD_queue_response(mc, a->status, a->resp);
+	}
 	if (c->req.answer == NULL) {
 		/* First call: the headers are in, in time. */
 		reaper_set_due(&c->reap, REAPER_NONE);
@@ -445,6 +464,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 			stats_count_tls_handshake();
 		c->served = true;
 		close_now = request_route(c, mc, url, method);
+		if (c->req.intake != NULL) {
+			/* A report upload: its body within the timeout. */
+			reaper_set_due(&c->reap, reaper_now_ms() + l->srv->head_ms);
+			return MHD_YES;
+		}
 		if (!close_now && !atomic_load(&l->srv->stopping))
 			return MHD_YES; /* answer on the next call: keep-alive */
 	} else if (*upload_data_size != 0) {
@@ -470,6 +494,8 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 		return;
 	/* A keep-alive client has the timeout again for its next request. */
 	reaper_set_due(&c->reap, reaper_now_ms() + l->srv->head_ms);
+	intake_end(c->req.intake);
+	c->req.intake = NULL;
 	if (c->req.answer == NULL)
 		return;     /* never routed (e.g. the client left mid-headers) */
 	stats_count_request(c->snap->stats, l->index, c->req.domain,
@@ -532,7 +558,8 @@ static int listener_start(struct http_listener *l, const struct conf *c,
                           size_t i)
 {
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-	                 MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	                 MHD_USE_ITC | MHD_USE_ERROR_LOG |
+	                 MHD_ALLOW_SUSPEND_RESUME;  /* intake.c */
 	/* Behind a proxy on TCP, every request comes from the proxy's address:
 	 * a per-IP limit would cap the whole site. */
 	unsigned per_ip = (l->kind == LISTEN_HTTP && c->n_proxies > 0) ?
@@ -635,6 +662,7 @@ struct http_server *http_server_start(const struct conf *c, const int *fds,
 		goto fail;
 	}
 	srv->n_listeners = n_fds;
+	intake_start();         /* failing, report uploads get 503 */
 	for (size_t i = 0; i < n_fds; i++) {
 		srv->listeners[i].srv = srv;
 		srv->listeners[i].kind = c->listeners[i].kind;
@@ -644,6 +672,7 @@ struct http_server *http_server_start(const struct conf *c, const int *fds,
 	for (size_t i = 0; i < n_fds; i++) {
 		if (listener_start(&srv->listeners[i], c, i) != 0) {
 			server_free(srv);
+			intake_stop();
 			return NULL;
 		}
 	}
@@ -707,5 +736,7 @@ void http_server_stop(struct http_server *srv, unsigned grace_seconds)
 			break;
 		nanosleep(&tick, NULL);
 	}
+	/* Resumes every suspended upload: MHD must not stop with one. */
+	intake_stop();
 	server_free(srv);
 }

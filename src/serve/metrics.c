@@ -18,6 +18,7 @@
 #include "snapshot.h"
 #include "stats.h"
 #include "tls.h"
+#include "tlsrpt_stats.h"
 
 static void family(FILE *out, const char *name, const char *type,
                    const char *help)
@@ -378,5 +379,6 @@ void metrics_write(FILE *out, const struct snapshot *s)
 	       "epoch.");
 	tls_store_each(s->tls, cert_row, out);
 	reloads(out, &p);
+	tlsrpt_stats_write(out);
 	process(out);
 }

@@ -9,6 +9,7 @@
 
 #include "hostmap.h"
 #include "stats.h"
+#include "tlsrpt_stats.h"
 
 struct stats_counters {
 	size_t n_listeners, n_domains;
@@ -434,6 +435,7 @@ void stats_get_facts(const char *domain, struct stats_facts *f)
 
 void stats_shutdown(void)
 {
+	tlsrpt_stats_shutdown();
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < n_domains; i++) {
 		monitor_clear(&domains[i]->monitor);

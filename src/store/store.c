@@ -863,3 +863,19 @@ int store_first_served_all(struct store *s, store_first_served_cb cb,
 		return failed(s, rc);
 	return stop;
 }
+/* ---- for the other files of the store (store_internal.h) ---------------- */
+
+int store_ensure(struct store *s) { return ensure(s); }
+int store_failed(struct store *s, int rc) { return failed(s, rc); }
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	return prepare(s, sql, st);
+}
+int store_begin_write(struct store *s) { return begin_write(s); }
+int store_commit(struct store *s) { return commit(s); }
+void store_rollback(struct store *s) { rollback(s); }
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	return step_done(s, st, what);
+}
+int64_t store_day_of(int64_t t) { return day_of(t); }

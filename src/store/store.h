@@ -36,9 +36,20 @@
  *            them: the largest max_age ever served in any mode, and the
  *            last time an enforce or testing policy was served.
  *
+ *   tlsrpt_reports (id INTEGER PRIMARY KEY, org, report_id, day,
+ *             begin_time, end_time, received, source, json BLOB;
+ *             UNIQUE (org, report_id))                       [version 3]
+ *            TLS reports (RFC 8460): org is the organisation lowercased
+ *            (ASCII), day the UTC day the report counts for, json the
+ *            decompressed report (at most TLSRPT_JSON_MAX bytes).
+ *   tlsrpt_domains (domain, day, report; PRIMARY KEY (domain, day,
+ *             report))                                       [version 3]
+ *            The served policy domains each report is about.
+ *            See store_tlsrpt.h.
+ *
  * Version 1 created meta, policies and fetches; version 2 added domains
  * (filled from policies) and policies.last_fetched (filled from fetches,
- * to the day).
+ * to the day); version 3 added the TLS report tables.
  */
 #ifndef STSD_STORE_H
 #define STSD_STORE_H
@@ -53,7 +64,7 @@
 #include "retire.h"
 
 #define STORE_FILE "stsd.db"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_ERR_LEN 512
 #define STORE_DEFAULT_BUSY_MS 1000
 

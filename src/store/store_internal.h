@@ -37,4 +37,16 @@ int store_user_version(struct store *s, int *out);
  * or NULL. */
 const char *store_schema_step(int v);
 
+/* store.c's helpers, for store_tlsrpt.c (see store.c for each):
+ * an open connection, a failed call's cleanup, a prepared statement, write
+ * transactions, a statement stepped to its end, the UTC day of a time. */
+int store_ensure(struct store *s);
+int store_failed(struct store *s, int rc);
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **st);
+int store_begin_write(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
+int64_t store_day_of(int64_t t);
+
 #endif

@@ -38,6 +38,25 @@ static const char *const steps[] = {
 	"ALTER TABLE policies ADD COLUMN last_fetched INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE policies SET last_fetched = coalesce((SELECT max(day) * 86400"
 	" FROM fetches f WHERE f.domain = policies.domain AND f.id = policies.id), 0);",
+
+	/* TLS reports (store_tlsrpt.c). The JSON is kept whole (bounded by
+	 * the parser's limit, checked again here) so that the summaries are
+	 * always computed by the same parser from the same bytes; the
+	 * columns are what the queries select and deduplicate on. */
+	[3] =
+	"CREATE TABLE tlsrpt_reports ("
+	" id INTEGER PRIMARY KEY,"
+	" org TEXT NOT NULL, report_id TEXT NOT NULL,"
+	" day INTEGER NOT NULL, begin_time INTEGER NOT NULL,"
+	" end_time INTEGER NOT NULL, received INTEGER NOT NULL,"
+	" source TEXT NOT NULL,"
+	" json BLOB NOT NULL CHECK (length(json) <= 5242880),"
+	" UNIQUE (org, report_id));"
+	"CREATE INDEX tlsrpt_reports_day ON tlsrpt_reports (day);"
+	"CREATE TABLE tlsrpt_domains ("
+	" domain TEXT NOT NULL, day INTEGER NOT NULL, report INTEGER NOT NULL,"
+	" PRIMARY KEY (domain, day, report)) WITHOUT ROWID;"
+	"CREATE INDEX tlsrpt_domains_report ON tlsrpt_domains (report);",
 };
 
 _Static_assert(sizeof(steps) / sizeof(steps[0]) == STORE_SCHEMA_VERSION + 1,

@@ -28,12 +28,22 @@ struct fake {
 
 static enum import_store_status fake_store(void *ctx,
 					   const struct tlsrpt_report *r,
+					   const char *json, size_t json_len,
 					   const char *source)
 {
 	struct fake *f = ctx;
+	struct tlsrpt_report again;
+	char err[TLSRPT_ERR_MAX];
 	size_t i;
 
 	f->calls++;
+	/* The JSON handed over is the report's own: it parses to the same. */
+	if (tlsrpt_parse(json, json_len, &again, err) != TLSRPT_OK)
+		return IMPORT_STORE_TEMPFAIL;
+	i = tlsrpt_same_report(r, &again);
+	tlsrpt_report_free(&again);
+	if (!i)
+		return IMPORT_STORE_TEMPFAIL;
 	if (f->force != IMPORT_STORE_STORED)
 		return f->force;
 	if (strncmp(source, "mail:", 5) != 0)
