@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "checks.h"
+#include "utf8.h"
 
 const char *check_status_name(enum check_status st)
 {
@@ -45,34 +46,6 @@ void check_report_clear(struct check_report *r)
 	free(r->checks);
 	free(r->domain);
 	memset(r, 0, sizeof(*r));
-}
-
-/* Length of the valid UTF-8 sequence at s (at most len bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned long cp;
-	size_t n, k;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 1; cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 2; cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 3; cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len <= n)
-		return 0;
-	for (k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n + 1;
 }
 
 /* In place: control bytes and invalid UTF-8 become '?'. */

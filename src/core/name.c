@@ -16,6 +16,7 @@
 
 #include "idna.h"
 #include "name.h"
+#include "utf8.h"
 
 #define MSG_EMPTY "name is empty"
 #define MSG_EMPTY_LABEL "empty label (two dots in a row, or a leading dot)"
@@ -112,50 +113,6 @@ static const char *check_ip6_or_port(const char *in)
 }
 
 /*
- * Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing
- * above U+10FFFF). Checked here because the IDNA call reports every failure
- * with the same error code.
- */
-static bool valid_utf8(const unsigned char *s, size_t len)
-{
-	size_t i = 0;
-
-	while (i < len) {
-		unsigned char c = s[i];
-		size_t n, k;
-		unsigned long cp;
-
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if (c >= 0xc2 && c <= 0xdf) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3;
-			cp = c & 0x07;
-		} else {
-			return false;
-		}
-		if (len - i <= n)
-			return false;
-		for (k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return false;
-		i += n + 1;
-	}
-	return true;
-}
-
-/*
  * Converts one label that contains non-ASCII bytes to its A-label, into
  * `dst` (room for NAME_LABEL_MAX_LEN + 1). Labels are converted one by one,
  * and their ASCII characters checked first, because the UTS #46 mapping in
@@ -176,7 +133,7 @@ static const char *idna_label(const char *label, size_t len, char *dst,
 		if (!(c & 0x80) && !is_ldh(c))
 			return bad_char_msg(label, len, c);
 	}
-	if (!valid_utf8((const unsigned char *)label, len))
+	if (!utf8_valid((const unsigned char *)label, len))
 		return MSG_UTF8;
 	if (label[0] == '-')
 		return label_msg("label ", label, len, " starts with '-'");

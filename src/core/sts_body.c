@@ -18,6 +18,7 @@
 
 #include "policy.h"
 #include "sts_body.h"
+#include "utf8.h"
 
 #define PROBLEMS_SHOWN 3        /* strict problems quoted in the message */
 #define KEY_SHOWN 40            /* bytes of a remote key quoted */
@@ -317,33 +318,6 @@ static void content_type_check(const struct sts_http *h, struct check_report *r,
 	}
 	check_add(r, "policy.content_type", CHECK_OK, NULL,
 		  "Content-Type: text/plain");
-}
-
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned long cp;
-	size_t n, k;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 1; cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 2; cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 3; cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len <= n)
-		return 0;
-	for (k = 1; k <= n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[k] & 0x3f);
-	}
-	if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n + 1;
 }
 
 /* Returns false when the body is unusable for every sender. */
