@@ -389,6 +389,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		stats_count_connection(c->listener->index, -1);
 		if (c->tls != NULL)
 			count_failed_handshake(c);
+		tls_conn_clear(&c->tlsc);
 		snapshot_release(c->snap);
 		free(c);
 	}
