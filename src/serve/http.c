@@ -45,6 +45,7 @@
 #include <microhttpd.h>
 
 #include "accesslog_io.h"
+#include "acme_http.h"
 #include "admin.h"
 #include "conf.h"
 #include "forward.h"
@@ -260,6 +261,9 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 		return true;
 	}
 	get = r->head || strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	/* http-01 (acme_http.c): on plain HTTP only, while in place. */
+	if (c->tls == NULL && get && (r->answer = acme_http_route(url)))
+		return h.body;
 	r->answer = request_answer(site, &h, &to, get, r);
 	return h.body;
 }
