@@ -81,9 +81,11 @@ static void acme_challenge(struct loader *L, struct file *F, yaml_node_t *v)
 		L->c->acme.challenge = CONF_ACME_TLS_ALPN_01;
 	else if (!strcmp(s, "http-01"))
 		L->c->acme.challenge = CONF_ACME_HTTP_01;
-	else
+	else {
 		conf_value_error(L, F, v, "challenge must be tls-alpn-01 or "
 		                 "http-01");
+		L->acme_challenge_bad = true;
+	}
 	L->acme_challenge_loc = conf_loc(F, v);
 }
 
@@ -236,6 +238,8 @@ void conf_check_acme(struct loader *L)
 		if (c->listeners[i].kind == LISTEN_HTTP ||
 		    c->listeners[i].kind == LISTEN_UNIX)
 			http = true;
+	if (L->acme_challenge_bad)
+		return;         /* reported; no guess at the listener */
 	if (a->challenge == CONF_ACME_TLS_ALPN_01 && !conf_has_tls(c))
 		diag_error(L->d, L->acme_challenge_loc.file ?
 		           &L->acme_challenge_loc : &a->loc,

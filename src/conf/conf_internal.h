@@ -88,6 +88,7 @@ struct loader {
 	size_t n_domain_keys;           /* keys under domains:, valid or not */
 	struct loc per_ip_loc, cname_loc, addrs_loc;
 	struct loc acme_challenge_loc;
+	bool acme_challenge_bad;        /* reported already */
 	struct loc *acme_domain_locs;   /* of conf->acme.domains[i] */
 };
 

@@ -372,6 +372,7 @@ static void order(struct acme_renew *r, struct name_state *ns)
 	struct acme_certificate cert;
 	struct acme_error err;
 	const char *names[1] = { ns->name };
+	char until[32], due[32];
 
 	memset(&err, 0, sizeof(err));
 	memset(&cert, 0, sizeof(cert));
@@ -400,9 +401,10 @@ static void order(struct acme_renew *r, struct name_state *ns)
 	ns->error[0] = '\0';
 	r->global_failures = 0;
 	r->swap_pending = true;
-	log_info("acme: %s: certificate issued, valid until %lld; renewal "
-	         "due at %lld", ns->name, (long long)ns->not_after,
-	         (long long)ns->due);
+	acme_store_format_time(ns->not_after, until, sizeof(until));
+	acme_store_format_time(ns->due, due, sizeof(due));
+	log_info("acme: %s: certificate issued, valid until %s; renewal due "
+	         "at %s", ns->name, until, due);
 }
 
 /* RFC 9773: the CA's window, when it has one, moves the renewal. */

@@ -193,26 +193,28 @@ static bool status_find(const char *status, const char *name,
 	size_t nl = strlen(name);
 
 	for (const char *p = status; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : p) {
-		long long next;
-		unsigned failures;
-		int used = 0;
+		const char *q = p + nl + 1;
+		char *end;
 
 		if (strncmp(p, name, nl) != 0 || p[nl] != '\t')
 			continue;
-		if (sscanf(p + nl, "\t%lld\t%u\t%n", &next, &failures, &used) < 2 ||
-		    used == 0)
-			return false;
+		/* NAME \t NEXT \t FAILURES \t ERROR \n, fields by hand:
+		 * scanf's "\t" would skip the newline of an empty error. */
 		memset(row, 0, sizeof(*row));
-		row->next = (time_t)next;
-		row->failures = failures;
+		row->next = (time_t)strtoll(q, &end, 10);
+		if (*end != '\t')
+			return false;
+		row->failures = (unsigned)strtoul(end + 1, &end, 10);
+		if (*end != '\t')
+			return false;
 		snprintf(row->error, sizeof(row->error), "%.*s",
-		         (int)strcspn(p + nl + used, "\n"), p + nl + used);
+		         (int)strcspn(end + 1, "\n"), end + 1);
 		return true;
 	}
 	return false;
 }
 
-static void format_time(time_t t, char *buf, size_t len)
+void acme_store_format_time(time_t t, char *buf, size_t len)
 {
 	struct tm tm;
 
@@ -233,7 +235,7 @@ int acme_status_print(FILE *out, const struct conf *c,
 	}
 	status_path = acme_store_path(c->state_dir, ACME_STATUS_FILE);
 	status = status_path ? acme_store_read(status_path) : NULL;
-	fprintf(out, "%-32s %-24s %-20s %-20s %s\n", "NAME", "ISSUER",
+	fprintf(out, "%-32s %-32s %-20s %-20s %s\n", "NAME", "ISSUER",
 	        "EXPIRES", "NEXT RENEWAL", "LAST ERROR");
 	for (size_t i = 0; i < c->n_domains; i++) {
 		const char *domain = c->domains[i].policy.domain;
@@ -256,9 +258,9 @@ int acme_status_print(FILE *out, const struct conf *c,
 		free(pem);
 		if (!status || !status_find(status, host, &row))
 			row.error[0] = '\0';
-		format_time(have ? info.not_after : 0, expires, sizeof(expires));
-		format_time(row.next, next, sizeof(next));
-		fprintf(out, "%-32s %-24.24s %-20s %-20s %s\n", host,
+		acme_store_format_time(have ? info.not_after : 0, expires, sizeof(expires));
+		acme_store_format_time(row.next, next, sizeof(next));
+		fprintf(out, "%-32s %-32.32s %-20s %-20s %s\n", host,
 		        have ? info.issuer : "(none yet)", expires, next,
 		        row.error[0] ? row.error : "-");
 	}

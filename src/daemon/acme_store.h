@@ -44,6 +44,9 @@ struct acme_cert_info {
 	time_t not_before, not_after;
 	char issuer[256];               /* the issuer's CN, or its DN */
 };
+/* "2026-12-03 14:15 UTC", or "-" for 0. */
+void acme_store_format_time(time_t t, char *buf, size_t len);
+
 /* 0 with *out filled, or -1 when the file is missing or unreadable. */
 int acme_store_cert_info(const char *pem_path, struct acme_cert_info *out);
 

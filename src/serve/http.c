@@ -250,6 +250,11 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 	bool get;
 
 	request_read(c, mc, url, method, &h, &to);
+	/* An acme-tls/1 handshake carries no HTTP (RFC 8737 section 3). */
+	if (c->tlsc.acme != NULL) {
+		r->answer = http_site_fixed(site, ANSWER_400);
+		return true;
+	}
 	if (h.bytes > c->snap->conf->max_header_bytes) {
 		r->answer = http_site_fixed(site, ANSWER_431);
 		return true;
