@@ -12,11 +12,13 @@
 #  2. A restart reuses the stored certificate: no new order at pebble.
 #  3. http-01 (a reload switches the challenge and adds example.net):
 #     answered on stsd's plain-HTTP listener, then served over HTTPS.
-#  4. The CA unreachable: the order fails, is logged with its backoff,
-#     shows in --acme-status, and the stored certificates keep serving.
+#  4. The CA unreachable with 23 names waiting: one attempt, logged with its
+#     backoff, then every name pauses (no error storm); --acme-status shows
+#     the error; the stored certificates keep serving.
 #  5. Renewal: pebble issuing 24-second certificates; the renewal at two
 #     thirds of the lifetime is swapped in while a request loop runs, and
-#     no request fails.
+#     no request fails. pebble refusing one name (its block list) holds up
+#     only that name.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
 . "$top_srcdir/tests/lib/netns.sh"
@@ -46,6 +48,7 @@ pebble_start() {
 	    "managementListenAddress": "127.0.0.1:15000",
 	    "certificate": "$C/pebble.pem", "privateKey": "$C/pebble.key",
 	    "httpPort": 80, "tlsPort": 443, "ocspResponderURL": "",
+	    "domainBlocklist": ["blocked.example"],
 	    "externalAccountBindingRequired": false$_validity } }
 	EOF
 	env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
@@ -168,25 +171,40 @@ t_is "$(grep -c 'mta-sts.example.com: ordering' "$T/stsd.log")" 0 \
 
 # ---- 4. the CA unreachable ---------------------------------------------------
 pebble_stop
-write_conf http-01 "https://localhost:14009/dir" example.com example.net example.biz
+extra=
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	extra="$extra n$i.example"
+done
+# shellcheck disable=SC2086 # one argument per domain
+write_conf http-01 "https://localhost:14009/dir" example.com example.net example.biz $extra
 stsd_reload
-if wait_for grep -q "acme: mta-sts.example.biz: network: .*next attempt in [0-9]* s" "$T/stsd.log"; then
+if wait_for grep -q "acme: mta-sts[a-z0-9.]*: network: .*next attempt in [0-9]* s" "$T/stsd.log"; then
 	t_ok 0 "CA unreachable: the failure is logged with its backoff"
 else
 	t_ok 1 "CA unreachable: the failure is logged with its backoff"
 	t_diag "$(tail -n 10 "$T/stsd.log")"
 fi
+# The status file is written after each attempt, before the next one.
+wait_for grep -q "network: " "$S/acme/status"
+t_is "$(grep -c 'acme: .*: network: ' "$T/stsd.log")" 1 \
+	"CA unreachable: 21 names waiting, one attempt (no error storm)"
+now=$(date +%s)
+min_next=$(awk -F'\t' '!/^#/ && $1 !~ /example\.(com|net)$/ { print $2 }' "$S/acme/status" |
+	sort -n | head -n 1)
+t_ok "$([ "${min_next:-0}" -ge $((now + 240)) ]; echo $?)" \
+	"CA unreachable: every waiting name pauses for the backoff (next at $min_next, now $now)"
 t_like "$(fetch example.com)" "^version: STSv1" "CA unreachable: example.com keeps its certificate"
 t_like "$(fetch example.net)" "^version: STSv1" "CA unreachable: example.net keeps its certificate"
-t_like "$("$STSD" --acme-status -c "$T/stsd.yaml" 2>&1)" "^mta-sts\.example\.biz +\(none yet\).*network: " \
-	"--acme-status: the name without a certificate shows the error"
+"$STSD" --acme-status -c "$T/stsd.yaml" >"$T/acme-status.txt" 2>&1
+t_like "$(cat "$T/acme-status.txt")" "^mta-sts\.[a-z0-9.]+ +\(none yet\) +- +20[0-9-]+ [0-9:]+ UTC network: " \
+	"--acme-status: the name that failed shows the error"
 kill -0 "$STSD_PID" 2>/dev/null
 t_ok $? "CA unreachable: stsd keeps serving"
 
 # ---- 5. renewal under load ---------------------------------------------------
 : >"$T/pebble.log"
 pebble_start 24
-write_conf http-01 "$DIR" example.com example.net example.biz
+write_conf http-01 "$DIR" example.com example.net example.biz blocked.example
 stsd_reload
 wait_for issued example.biz && wait_for live example.biz ||
 	t_diag "example.biz not issued: $(tail -n 10 "$T/stsd.log")"
@@ -212,6 +230,8 @@ t_ok $([ "$(serial)" != "$first" ] && [ -n "$first" ]; echo $?) \
 t_is "$fails" 0 "renewal: none of $total requests during the swap failed"
 t_like "$(cat "$T/stsd.log")" "acme: mta-sts.example.biz: ordering a certificate \(renewal\)" \
 	"renewal: logged as a renewal"
+t_like "$(cat "$T/stsd.log")" "acme: mta-sts.blocked.example: ca: .*; next attempt in [0-9]+ s" \
+	"a name the CA refuses: logged, with its own backoff (the others went on)"
 
 stsd_stop
 t_is "$STSD_STATUS" 0 "stsd stops cleanly"
