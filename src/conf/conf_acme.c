@@ -31,6 +31,11 @@ static const char *const acme_keys[ACME_N] = {
 	[ACME_DOMAINS] = "domains",
 };
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static bool printable_no_space(const char *s)
 {
 	for (; *s; s++)
@@ -238,13 +243,16 @@ void conf_check_acme(struct loader *L)
 		if (c->listeners[i].kind == LISTEN_HTTP ||
 		    c->listeners[i].kind == LISTEN_UNIX)
 			http = true;
+	/* After the messages that name positions in the list. */
+	if (a->n_domains > 1)
+		qsort(a->domains, a->n_domains, sizeof(*a->domains), str_cmp);
+	if (!conf_has_tls(c)) {
+		diag_error(L->d, &a->loc, "acme: certificates are served on an "
+		           "https listener, and none is configured");
+		return;
+	}
 	if (L->acme_challenge_bad)
 		return;         /* reported; no guess at the listener */
-	if (a->challenge == CONF_ACME_TLS_ALPN_01 && !conf_has_tls(c))
-		diag_error(L->d, L->acme_challenge_loc.file ?
-		           &L->acme_challenge_loc : &a->loc,
-		           "acme: tls-alpn-01 is answered on an https listener, "
-		           "and none is configured (or use challenge: http-01)");
 	if (a->challenge == CONF_ACME_HTTP_01 && !http)
 		diag_error(L->d, &L->acme_challenge_loc, "acme: http-01 is "
 		           "answered on an http listener (reached on port 80), "
@@ -263,14 +271,14 @@ void conf_acme_free(struct conf_acme *a)
 	free(a->domains);
 }
 
+/* Sorted by conf_check_acme(): a binary search, as for domains. */
 bool conf_acme_wants(const struct conf *c, const char *domain)
 {
 	if (!c->acme.enabled)
 		return false;
 	if (!c->acme.domains_listed)
 		return true;
-	for (size_t i = 0; i < c->acme.n_domains; i++)
-		if (!strcmp(c->acme.domains[i], domain))
-			return true;
-	return false;
+	return c->acme.n_domains > 0 &&
+	       bsearch(&domain, c->acme.domains, c->acme.n_domains,
+	               sizeof(*c->acme.domains), str_cmp) != NULL;
 }

@@ -23,6 +23,7 @@
 #include "acme_renew.h"
 #include "acme_store.h"
 #include "conf.h"
+#include "hostmap.h"
 #include "log.h"
 #include "name.h"
 #include "snapshot.h"
@@ -150,29 +151,29 @@ static void name_load(struct acme_renew *r, struct name_state *ns, time_t now)
 	}
 }
 
-static struct name_state *name_find(struct acme_renew *r, const char *name)
+/* Room for `more` names, so that no pointer into r->names moves while a
+ * round indexes them. */
+static bool names_reserve(struct acme_renew *r, size_t more)
 {
-	for (size_t i = 0; i < r->n_names; i++)
-		if (!strcmp(r->names[i].name, name))
-			return &r->names[i];
-	return NULL;
+	struct name_state *n;
+	size_t cap = r->n_names + more;
+
+	if (cap <= r->cap_names)
+		return true;
+	n = realloc(r->names, cap * sizeof(*n));
+	if (n == NULL)
+		return false;
+	r->names = n;
+	r->cap_names = cap;
+	return true;
 }
 
+/* After names_reserve(). */
 static struct name_state *name_add(struct acme_renew *r, const char *name,
                                    time_t now)
 {
-	struct name_state *ns;
+	struct name_state *ns = &r->names[r->n_names++];
 
-	if (r->n_names == r->cap_names) {
-		size_t cap = r->cap_names ? 2 * r->cap_names : 64;
-		struct name_state *n = realloc(r->names, cap * sizeof(*n));
-
-		if (n == NULL)
-			return NULL;
-		r->names = n;
-		r->cap_names = cap;
-	}
-	ns = &r->names[r->n_names++];
 	memset(ns, 0, sizeof(*ns));
 	snprintf(ns->name, sizeof(ns->name), "%s", name);
 	name_load(r, ns, now);
@@ -189,6 +190,7 @@ static bool sync_names(struct acme_renew *r, time_t now)
 	struct snapshot *snap = snapshot_acquire();
 	const struct conf *c = snap ? snap->conf : NULL;
 	char host[NAME_MAX_LEN + 1];
+	struct hostmap *index;
 	size_t i, kept = 0;
 
 	if (c == NULL || !c->acme.enabled) {
@@ -211,23 +213,34 @@ static bool sync_names(struct acme_renew *r, time_t now)
 	} else {
 		r->dir_failed = false;
 	}
-	for (i = 0; i < r->n_names; i++)
+	/* One hash index per round: linear at 10 000 names. */
+	if (!names_reserve(r, c->n_domains) ||
+	    (index = hostmap_new(r->n_names + c->n_domains)) == NULL) {
+		snapshot_release(snap);
+		log_warnx("acme: out of memory");
+		return r->n_names > 0;
+	}
+	for (i = 0; i < r->n_names; i++) {
 		r->names[i].seen = false;
+		hostmap_put(index, r->names[i].name, &r->names[i]);
+	}
 	for (i = 0; i < c->n_domains; i++) {
 		const char *domain = c->domains[i].policy.domain;
 		struct name_state *ns;
+		int n = snprintf(host, sizeof(host), "mta-sts.%s", domain);
 
-		if (!conf_acme_wants(c, domain) ||
-		    snprintf(host, sizeof(host), "mta-sts.%s", domain) >=
-		    (int)sizeof(host) ||
+		if (!conf_acme_wants(c, domain) || n < 0 ||
+		    (size_t)n >= sizeof(host) ||
 		    tls_store_source(snap->tls, host) == TLS_SOURCE_CONFIGURED)
 			continue;
-		ns = name_find(r, host);
-		if (ns == NULL)
+		ns = hostmap_get(index, host, (size_t)n);
+		if (ns == NULL) {
 			ns = name_add(r, host, now);
-		if (ns != NULL)
-			ns->seen = true;
+			hostmap_put(index, ns->name, ns);
+		}
+		ns->seen = true;
 	}
+	hostmap_free(index);
 	snapshot_release(snap);
 	for (i = 0; i < r->n_names; i++)
 		if (r->names[i].seen)
