@@ -116,6 +116,9 @@ issued() { [ "$(grep -c "acme: mta-sts.$1: certificate issued" "$T/stsd.log")" -
 live() { fetch "$1" >/dev/null; }
 mode() { stat -c %a "$1" 2>/dev/null; }
 
+# The bundled example must never send anyone to a real CA.
+t_unlike "$(cat "$top_srcdir/etc/stsd.yaml")" "^acme:" "etc/stsd.yaml does not enable acme:"
+
 # ---- 1. tls-alpn-01 ----------------------------------------------------------
 pebble_start
 write_conf tls-alpn-01 "$DIR" example.com
