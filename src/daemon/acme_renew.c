@@ -20,6 +20,7 @@
 
 #include "acme.h"
 #include "acme_http.h"
+#include "acme_report.h"
 #include "acme_renew.h"
 #include "acme_store.h"
 #include "conf.h"
@@ -249,10 +250,38 @@ static bool sync_names(struct acme_renew *r, time_t now)
 	return true;
 }
 
+/* The same table for /metrics (acme_report.h). */
+static void report(const struct acme_renew *r)
+{
+	struct acme_report_row *rows;
+
+	if (r->state_dir == NULL) {
+		acme_report_clear();    /* ACME is off */
+		return;
+	}
+	rows = calloc(r->n_names ? r->n_names : 1, sizeof(*rows));
+	if (rows == NULL)
+		return;
+	for (size_t i = 0; i < r->n_names; i++) {
+		const struct name_state *ns = &r->names[i];
+
+		rows[i] = (struct acme_report_row){
+			.name = ns->name,
+			.not_after = ns->have ? ns->not_after : 0,
+			.next = ns->due > r->global_until ? ns->due
+			                                  : r->global_until,
+			.failures = ns->failures,
+		};
+	}
+	acme_report_set(rows, r->n_names);
+	free(rows);
+}
+
 static void status_save(struct acme_renew *r)
 {
 	struct acme_status_row *rows;
 
+	report(r);
 	if (r->state_dir == NULL || r->dir_failed)
 		return;
 	rows = calloc(r->n_names ? r->n_names : 1, sizeof(*rows));
@@ -394,8 +423,10 @@ static void order(struct acme_renew *r, struct name_state *ns)
 	if (client_ready(r, &err) != 0 ||
 	    acme_issue(r->client, names, 1, NULL, challenge, r, &cert,
 	               &err) != 0) {
-		if (err.kind != ACME_ERR_CANCELLED)
+		if (err.kind != ACME_ERR_CANCELLED) {
 			failed(r, ns, &err, time(NULL));
+			acme_report_order(false);
+		}
 		return;
 	}
 	if (store_cert(r, ns, &cert) != 0) {
@@ -406,6 +437,7 @@ static void order(struct acme_renew *r, struct name_state *ns)
 		         CONF_ACME_CERTS_DIR, strerror(errno));
 		acme_certificate_clear(&cert);
 		failed(r, ns, &err, time(NULL));
+		acme_report_order(false);
 		return;
 	}
 	acme_certificate_clear(&cert);
@@ -414,6 +446,7 @@ static void order(struct acme_renew *r, struct name_state *ns)
 	ns->error[0] = '\0';
 	r->global_failures = 0;
 	r->swap_pending = true;
+	acme_report_order(true);
 	acme_store_format_time(ns->not_after, until, sizeof(until));
 	acme_store_format_time(ns->due, due, sizeof(due));
 	log_info("acme: %s: certificate issued, valid until %s; renewal due "
@@ -583,4 +616,5 @@ void acme_renew_stop(struct acme_renew *r)
 	free(r);
 	tls_alpn_clear_all();
 	acme_http_clear_all();
+	acme_report_clear();
 }

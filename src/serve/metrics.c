@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "acme_report.h"
 #include "escape.h"
 #include "metrics.h"
 #include "snapshot.h"
@@ -310,5 +311,6 @@ void metrics_write(FILE *out, const struct snapshot *s)
 	       "epoch.");
 	tls_store_each(s->tls, cert_row, out);
 	reloads(out, &p);
+	acme_report_metrics(out);       /* only with acme: */
 	process(out);
 }

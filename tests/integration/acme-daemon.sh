@@ -12,6 +12,7 @@
 #  2. A restart reuses the stored certificate: no new order at pebble.
 #  3. http-01 (a reload switches the challenge and adds example.net):
 #     answered on stsd's plain-HTTP listener, then served over HTTPS.
+#     /metrics has the ACME certificate's expiry and the order count.
 #  4. The CA unreachable with 23 names waiting: one attempt, logged with its
 #     backoff, then every name pauses (no error storm); --acme-status shows
 #     the error; the stored certificates keep serving.
@@ -79,6 +80,7 @@ write_conf() {
 		listen:
 		  - https: "127.0.0.1:443"
 		  - http: "127.0.0.1:80"
+		  - admin: "127.0.0.1:9100"
 		certificates:
 		  - cert: $C/org.pem
 		    key: $C/org.key
@@ -142,6 +144,12 @@ t_unlike "$(cat "$T/stsd.log")" "mta-sts.example.org: ordering" \
 	"example.org: a configured certificate is never ordered"
 t_is "$(mode "$S/acme/account.key") $(mode "$S/acme/certs/mta-sts.example.com.pem") $(mode "$S/acme/certs/mta-sts.example.com.key")" \
 	"600 600 600" "the account key, the chain and its key are 0600"
+metrics() { curl -sf --max-time 5 http://127.0.0.1:9100/metrics; }
+m=$(metrics)
+t_like "$m" '^stsd_acme_certificate_expiry_timestamp_seconds\{name="mta-sts\.example\.com"\} [1-9][0-9]+$' \
+	"/metrics: the ACME certificate's expiry"
+t_like "$m" '^stsd_acme_orders_total\{result="ok"\} 1$' "/metrics: one order, ok"
+t_unlike "$m" '^stsd_acme_[a-z_]+\{name="mta-sts\.example\.org"' "/metrics: the configured name is not an ACME name"
 st=$("$STSD" --acme-status -c "$T/stsd.yaml" 2>&1)
 t_like "$st" "^mta-sts\.example\.com +Pebble Intermediate.* 20[0-9-]+ [0-9:]+ UTC +20[0-9-]+ .* -$" \
 	"--acme-status: issuer, expiry, next renewal, no error"
@@ -198,6 +206,8 @@ t_ok "$([ "${min_next:-0}" -ge $((now + 240)) ]; echo $?)" \
 	"CA unreachable: every waiting name pauses for the backoff (next at $min_next, now $now)"
 t_like "$(fetch example.com)" "^version: STSv1" "CA unreachable: example.com keeps its certificate"
 t_like "$(fetch example.net)" "^version: STSv1" "CA unreachable: example.net keeps its certificate"
+t_like "$(metrics)" '^stsd_acme_consecutive_failures\{name="mta-sts\.[a-z0-9.]+"\} 1$' \
+	"/metrics: the failed name counts one failure"
 "$STSD" --acme-status -c "$T/stsd.yaml" >"$T/acme-status.txt" 2>&1
 t_like "$(cat "$T/acme-status.txt")" "^mta-sts\.[a-z0-9.]+ +\(none yet\) +- +20[0-9-]+ [0-9:]+ UTC network: " \
 	"--acme-status: the name that failed shows the error"
