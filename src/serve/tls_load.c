@@ -51,6 +51,9 @@
 #include "tls.h"
 #include "tls_internal.h"
 
+/* Names waiting for a first ACME certificate warned about one by one. */
+#define TLS_ACME_WAITING_NAMED 10
+
 /* PEM files bigger than this are not certificates or keys we want. */
 #define TLS_MAX_PEM_FILE (1024 * 1024)
 
@@ -682,7 +685,7 @@ static void check_coverage(struct loader *l)
 {
 	const struct conf *c = l->c;
 	char host[NAME_MAX_LEN + 1];
-	size_t i;
+	size_t i, waiting = 0;
 
 	for (i = 0; i < c->n_domains; i++) {
 		const char *domain = c->domains[i].policy.domain;
@@ -695,16 +698,24 @@ static void check_coverage(struct loader *l)
 		}
 		if (tls_store_find(l->s, host, (size_t)n) != NULL)
 			continue;
-		if (conf_acme_wants(c, domain))
+		/* A few by name, then a count: while thousands of names
+		 * get their first certificate, every reload would repeat
+		 * them all. */
+		if (conf_acme_wants(c, domain) &&
+		    ++waiting <= TLS_ACME_WAITING_NAMED)
 			diag_warning(l->d, &c->domains[i].loc, "no "
 			             "certificate for %s yet: it is ordered "
 			             "from the ACME CA, and HTTPS requests for it "
 			             "fail until it arrives", host);
-		else
+		else if (!conf_acme_wants(c, domain))
 			diag_error(l->d, &c->domains[i].loc, "no certificate "
 			           "covers %s (add one with SAN %s or *.%s)",
 			           host, host, domain);
 	}
+	if (waiting > TLS_ACME_WAITING_NAMED)
+		diag_warning(l->d, &c->acme.loc, "%zu more names wait for their "
+		             "first ACME certificate (stsd --acme-status lists "
+		             "them)", waiting - TLS_ACME_WAITING_NAMED);
 }
 
 static void resolve_default_host(struct loader *l)
