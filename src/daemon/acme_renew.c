@@ -508,7 +508,7 @@ static bool nap(struct acme_renew *r, time_t until, bool poke_wakes)
 
 static void swap(struct acme_renew *r, time_t now)
 {
-	log_info("acme: new certificates: reloading to make them live");
+	log_info("acme: new certificates: loading them");
 	r->swap_pending = false;
 	r->last_swap = now;
 	kill(getpid(), SIGUSR1);

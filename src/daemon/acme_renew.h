@@ -4,10 +4,11 @@
  * configured certificate covers), renews each one when the CA's renewal
  * window says so (RFC 9773 ARI, when the CA offers it) or at two thirds of
  * its lifetime, keeps them in the state directory (acme_store.h), and asks
- * the main thread to make new ones live with a reload (SIGUSR1), the same
- * transactional swap: the new snapshot is built beside the old one, a
- * failed order never removes a working certificate, and connections in
- * flight keep the certificate they have.
+ * the main thread to make new ones live (SIGUSR1: the live configuration
+ * with its certificates loaded again, snapshot_rebuild_tls), the same
+ * transactional swap as a reload: the new snapshot is built beside the old
+ * one, a failed order never removes a working certificate, and connections
+ * in flight keep the certificate they have.
  *
  * Orders run one at a time, at least ACME_ORDER_GAP seconds apart. After
  * a failure the name waits acme_error_backoff(); after one that concerns

@@ -259,6 +259,27 @@ static void reload(const char *path, struct recorder *rec,
 	service_ready(status);
 }
 
+/* New certificates from the ACME thread: the live configuration with its
+ * certificates loaded again, swapped in like a reload (the configuration
+ * file is not read: an edit in progress is not picked up by surprise). */
+static void reload_certificates(void)
+{
+	struct diag d = { 0 };
+	struct snapshot *old = snapshot_acquire(), *new;
+
+	new = old ? snapshot_rebuild_tls(old, &d) : NULL;
+	diag_summary(&d);
+	if (new == NULL) {
+		log_warnx("acme: loading the new certificates failed; the "
+		          "certificates loaded before keep serving");
+	} else {
+		snapshot_publish(new);
+		log_info("acme: new certificates live: generation %llu",
+		         (unsigned long long)new->generation);
+	}
+	snapshot_release(old);
+}
+
 /* Waits for signals and reloads or stops. The signals are blocked in every
  * thread and taken here synchronously, so no code runs in a signal handler. */
 static void serve_loop(const char *path, const sigset_t *signals,
@@ -282,9 +303,9 @@ static void serve_loop(const char *path, const sigset_t *signals,
 			continue;
 		}
 		/* From the ACME thread (acme_renew.c): new certificates in
-		 * the state directory, made live like any reload. */
+		 * the state directory. */
 		if (sig == SIGUSR1) {
-			reload(path, rec, acme);
+			reload_certificates();
 			continue;
 		}
 		log_info("%s received, stopping", strsignal(sig));

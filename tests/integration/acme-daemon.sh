@@ -130,12 +130,20 @@ t_like "$out" "warning: no certificate for mta-sts.example.com yet: it is ordere
 t_like "$out" "configuration OK" "--check: the configuration is OK"
 
 stsd_start "$T/stsd.yaml" || t_bail "stsd does not start"
+# A half-edited configuration on disk meanwhile: the new certificate goes
+# live with the configuration that is live, without reading the file.
+cp "$T/stsd.yaml" "$T/stsd.yaml.good"
+echo "domains: [" >>"$T/stsd.yaml"
 if wait_for issued example.com && wait_for live example.com; then
 	t_ok 0 "tls-alpn-01: issued (pebble validated against stsd) and served"
 else
 	t_ok 1 "tls-alpn-01: issued (pebble validated against stsd) and served"
 	t_diag "$(tail -n 20 "$T/stsd.log")" "$(tail -n 20 "$T/pebble.log")"
 fi
+mv "$T/stsd.yaml.good" "$T/stsd.yaml"
+t_like "$(cat "$T/stsd.log")" "acme: new certificates live: generation 2" \
+	"the certificate went live with the same swap as a reload (generation 2)"
+t_unlike "$(cat "$T/stsd.log")" "reloading " "without reading the configuration file"
 t_like "$(fetch example.com)" "^version: STSv1" "curl trusting pebble's root gets the policy"
 t_like "$(curl -s --max-time 5 --cacert "$C/ca.pem" --resolve mta-sts.example.org:443:127.0.0.1 \
 	https://mta-sts.example.org/.well-known/mta-sts.txt)" "^version: STSv1" \
