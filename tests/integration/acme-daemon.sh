@@ -117,6 +117,10 @@ fetch() {
 issued() { [ "$(grep -c "acme: mta-sts.$1: certificate issued" "$T/stsd.log")" -ge "${2:-1}" ]; }
 live() { fetch "$1" >/dev/null; }
 mode() { stat -c %a "$1" 2>/dev/null; }
+no_sanitizer_report() {
+	t_unlike "$(cat "$T/stsd.log")" 'AddressSanitizer|LeakSanitizer|runtime error|==[0-9]+==' \
+		"$1: no sanitizer or valgrind report in the log"
+}
 
 # The bundled example must never send anyone to a real CA.
 t_unlike "$(cat "$top_srcdir/etc/stsd.yaml")" "^acme:" "etc/stsd.yaml does not enable acme:"
@@ -167,6 +171,8 @@ t_like "$st" "^mta-sts\.example\.org +\(a configured certificate covers it" \
 # ---- 2. a restart orders nothing ---------------------------------------------
 n=$(orders)
 stsd_stop
+t_is "$STSD_STATUS" 0 "first run: stsd exits 0"
+no_sanitizer_report "first run"
 rm -f "$S/acme/status"
 stsd_start "$T/stsd.yaml" || t_bail "stsd does not restart"
 t_like "$(fetch example.com)" "^version: STSv1" "restart: the stored certificate is served at once"
@@ -256,4 +262,5 @@ t_like "$(cat "$T/stsd.log")" "acme: mta-sts.blocked.example: ca: .*; next attem
 
 stsd_stop
 t_is "$STSD_STATUS" 0 "stsd stops cleanly"
+no_sanitizer_report "second run"
 t_done
