@@ -271,6 +271,7 @@ static void report(const struct acme_renew *r)
 			.next = ns->due > r->global_until ? ns->due
 			                                  : r->global_until,
 			.failures = ns->failures,
+			.error = ns->error,
 		};
 	}
 	acme_report_set(rows, r->n_names);

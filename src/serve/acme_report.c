@@ -7,12 +7,13 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "acme_report.h"
 #include "escape.h"
 
 struct row {
-	char *name;
+	char *name, *error;
 	time_t not_after, next;
 	unsigned failures;
 };
@@ -25,8 +26,10 @@ static uint64_t orders_ok, orders_failed;
 
 static void free_rows(struct row *rows, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(rows[i].name);
+		free(rows[i].error);
+	}
 	free(rows);
 }
 
@@ -39,8 +42,9 @@ int acme_report_set(const struct acme_report_row *rows, size_t n)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		copy[i].name = strdup(rows[i].name);
-		if (copy[i].name == NULL) {
-			free_rows(copy, i);
+		copy[i].error = strdup(rows[i].error ? rows[i].error : "");
+		if (copy[i].name == NULL || copy[i].error == NULL) {
+			free_rows(copy, i + 1);
 			return -1;
 		}
 		copy[i].not_after = rows[i].not_after;
@@ -107,6 +111,42 @@ void acme_report_metrics(FILE *out)
 	for (size_t i = 0; i < n_table; i++)
 		row(out, "stsd_acme_consecutive_failures", table[i].name,
 		    (long long)table[i].failures);
+	pthread_mutex_unlock(&lock);
+}
+
+static void json_time(FILE *out, const char *key, time_t t)
+{
+	struct tm tm;
+	char buf[32];
+
+	if (t <= 0 || gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		fprintf(out, "\"%s\": null", key);
+	else
+		fprintf(out, "\"%s\": \"%s\"", key, buf);
+}
+
+void acme_report_json(FILE *out)
+{
+	pthread_mutex_lock(&lock);
+	if (!on) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	fputs(",\n  \"acme\": [", out);
+	for (size_t i = 0; i < n_table; i++) {
+		fputs(i ? ",\n    {\"name\": " : "\n    {\"name\": ", out);
+		escape_json_str(out, table[i].name);
+		fputs(", ", out);
+		json_time(out, "certificate_expires", table[i].not_after);
+		fputs(", ", out);
+		json_time(out, "next_attempt", table[i].next);
+		fprintf(out, ", \"failures\": %u, \"last_error\": ",
+		        table[i].failures);
+		escape_json_str(out, table[i].error);
+		fputs("}", out);
+	}
+	fputs(n_table ? "\n  ]" : "]", out);
 	pthread_mutex_unlock(&lock);
 }
 

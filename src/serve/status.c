@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acme_report.h"
 #include "conf.h"
 #include "escape.h"
 #include "snapshot.h"
@@ -147,7 +148,9 @@ void status_write_json(FILE *out, const struct snapshot *s, time_t now)
 	        sum.certs_soon, sum.older_ids_fetched);
 	for (size_t i = 0; i < sum.domains; i++)
 		json_row(out, &rows[i], i + 1 == sum.domains);
-	fputs("  ]\n}\n", out);
+	fputs("  ]", out);
+	acme_report_json(out);          /* only with acme: */
+	fputs("\n}\n", out);
 	free(rows);
 }
 

@@ -220,6 +220,13 @@ t_ok "$([ "${min_next:-0}" -ge $((now + 240)) ]; echo $?)" \
 	"CA unreachable: every waiting name pauses for the backoff (next at $min_next, now $now)"
 t_like "$(fetch example.com)" "^version: STSv1" "CA unreachable: example.com keeps its certificate"
 t_like "$(fetch example.net)" "^version: STSv1" "CA unreachable: example.net keeps its certificate"
+js=$(curl -sf --max-time 5 http://127.0.0.1:9100/status.json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+bad = [a for a in d["acme"] if a["failures"] == 1 and a["last_error"].startswith("network: ")]
+ok = [a for a in d["acme"] if a["name"] == "mta-sts.example.com" and a["certificate_expires"]]
+print(len(d["acme"]), len(bad), len(ok))' 2>&1)
+t_is "$js" "23 1 1" "status.json: 23 ACME names, the failed one with its error, example.com with its expiry"
 t_like "$(metrics)" '^stsd_acme_consecutive_failures\{name="mta-sts\.[a-z0-9.]+"\} 1$' \
 	"/metrics: the failed name counts one failure"
 "$STSD" --acme-status -c "$T/stsd.yaml" >"$T/acme-status.txt" 2>&1
