@@ -34,7 +34,8 @@
 enum top_key {
 	TOP_LISTEN, TOP_CERTIFICATES, TOP_TLS, TOP_HTTP, TOP_LIMITS, TOP_DNS,
 	TOP_USER, TOP_GROUP, TOP_ALLOW_ROOT, TOP_DEFAULTS, TOP_DOMAINS,
-	TOP_INCLUDE, TOP_ADMIN, TOP_STATE_DIR, TOP_MONITOR, TOP_TLSRPT, TOP_N
+	TOP_INCLUDE, TOP_ADMIN, TOP_STATE_DIR, TOP_MONITOR, TOP_TLSRPT,
+	TOP_ACME, TOP_N
 };
 _Static_assert(TOP_N <= CONF_SCHEMA_MAX_KEYS, "too many top-level keys");
 
@@ -47,6 +48,7 @@ static const char *const main_keys[TOP_N] = {
 	[TOP_ADMIN] = "admin", [TOP_STATE_DIR] = "state_dir",
 	[TOP_MONITOR] = "monitor",
 	[TOP_TLSRPT] = "tlsrpt",
+	[TOP_ACME] = "acme",
 };
 
 /* An included file adds domains and includes, nothing else. */
@@ -121,6 +123,9 @@ static void top_key(struct loader *L, struct file *F, unsigned key,
 		}
 		break;
 	}
+	case TOP_ACME:
+		conf_walk_acme(L, F, k, v);
+		break;
 	case TOP_N:
 		break;
 	}
@@ -209,13 +214,15 @@ static void check_cross(struct loader *L)
 		            L->cname_loc.col > L->addrs_loc.col)
 		           ? &L->cname_loc : &L->addrs_loc,
 		           "dns: cname and addresses cannot be combined");
-	if (c->n_certs == 0 && L->cert_errors == 0)
+	/* With acme:, certificates arrive at run time. */
+	if (c->n_certs == 0 && L->cert_errors == 0 && !c->acme.enabled)
 		for (i = 0; i < c->n_listeners; i++)
 			if (c->listeners[i].kind == LISTEN_HTTPS)
 				diag_error(L->d, &c->listeners[i].loc, "https "
 				           "listener needs certificates");
 	conf_check_default_host(L);
 	check_admin(L);
+	conf_check_acme(L);
 }
 
 static void set_defaults(struct loader *L)
@@ -291,6 +298,7 @@ struct conf *conf_load_from(const char *path, const struct conf_source *src,
 	conf_policies_free(&L);
 	hostmap_free(L.read);
 	conf_includes_free(&L);
+	free(L.acme_domain_locs);
 	if (L.oom || d->errors != errors) {
 		conf_free(L.c);
 		return NULL;
@@ -356,6 +364,7 @@ void conf_free(struct conf *c)
 	free(c->tlsrpt_path);
 	free(c->monitor_resolver);
 	free(c->monitor_ca_file);
+	conf_acme_free(&c->acme);
 	free(c->dns_host_cname);
 	for (i = 0; i < c->n_dns_host_addrs; i++)
 		free(c->dns_host_addrs[i]);

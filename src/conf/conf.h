@@ -46,6 +46,26 @@ struct conf_cert {
 };
 
 
+/* "acme:" (see stsd.yaml(5)): certificates from an ACME CA for the served
+ * names no configured certificate covers. */
+enum conf_acme_challenge { CONF_ACME_TLS_ALPN_01, CONF_ACME_HTTP_01 };
+enum conf_acme_key_type { CONF_ACME_KEY_ECDSA_P256 };
+
+struct conf_acme {
+	bool enabled;                   /* an acme: section is present */
+	char *directory;                /* https:// URL */
+	char *email;                    /* or NULL */
+	bool accept_terms;
+	char *ca_file;                  /* extra trust for the directory, or NULL */
+	enum conf_acme_challenge challenge;
+	char *eab_kid, *eab_hmac_key;   /* both or neither */
+	enum conf_acme_key_type key_type;
+	bool domains_listed;            /* false: every configured domain */
+	char **domains;                 /* normalised policy domains */
+	size_t n_domains;
+	struct loc loc;                 /* of the acme: key */
+};
+
 /* Per-domain: the policy plus where its pieces were written. */
 struct conf_domain {
 	struct policy policy;
@@ -112,6 +132,7 @@ struct conf {
 	unsigned tlsrpt_ready_days;     /* ready-for-enforce window (14) */
 	unsigned tlsrpt_ready_orgs;     /* organisations it needs (2) */
 	char *tlsrpt_path;              /* HTTPS intake path, or NULL: off */
+	struct conf_acme acme;
 
 	/* process: */
 	char *user;                     /* drop to this user when started as root */
@@ -144,6 +165,10 @@ struct conf {
 #define CONF_DEFAULT_TLSRPT_READY_ORGS 2
 #define CONF_MAX_TLSRPT_READY_ORGS 1000
 #define CONF_MAX_TLSRPT_PATH 256        /* bytes of tlsrpt.path */
+/* Under state_dir: the ACME account key, and HOST.pem + HOST.key per name. */
+#define CONF_ACME_ACCOUNT_KEY "acme/account.key"
+#define CONF_ACME_CERTS_DIR "acme/certs"
+#define CONF_DEFAULT_ACME_DIRECTORY "https://acme-v02.api.letsencrypt.org/directory"
 /* Bounds of the tunables (stsd.yaml(5) shows these very numbers: the man
  * page is made from this header). */
 #define CONF_MAX_CONNECTIONS 1000000    /* connections, connections_per_ip */
@@ -181,6 +206,11 @@ struct conf *conf_load_from(const char *path, const struct conf_source *src,
 
 /* True when some listener is LISTEN_HTTPS (certificates are then needed). */
 bool conf_has_tls(const struct conf *c);
+
+/* True when acme: is enabled and its certificates include the policy
+ * domain `domain` (normalised): listed, or every domain by default. Whether
+ * a configured certificate covers it is the tls store's business. */
+bool conf_acme_wants(const struct conf *c, const char *domain);
 
 /* The domain named `name` (normalised), or NULL. Binary search. */
 const struct conf_domain *conf_find_domain(const struct conf *c, const char *name);

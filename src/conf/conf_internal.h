@@ -7,7 +7,8 @@
  *   conf_walk.c     walking a document: typed values, lists, mappings
  *                   against a schema, the loader's small helpers
  *   conf_section.c  listen, certificates, tls, http, limits, dns, admin,
- *                   tlsrpt
+ *                   tlsrpt, monitor
+ *   conf_acme.c     acme (certificates from an ACME CA)
  *   conf_policy.c   defaults and domains (mode, max_age, mx, tls_rpt, id,
  *                   same_as); then resolving them into conf->domains
  *   conf_include.c  reading files (the only file I/O) and include patterns
@@ -87,6 +88,9 @@ struct loader {
 	unsigned cert_errors;           /* errors in certificates entries */
 	size_t n_domain_keys;           /* keys under domains:, valid or not */
 	struct loc per_ip_loc, cname_loc, addrs_loc;
+	struct loc acme_challenge_loc;
+	bool acme_challenge_bad;        /* reported already */
+	struct loc *acme_domain_locs;   /* of conf->acme.domains[i] */
 };
 
 /* A mapping's known keys: fn gets each one present, by its index in keys.
@@ -97,7 +101,7 @@ struct loader {
 typedef void key_fn(struct loader *L, struct file *F, unsigned key,
                     yaml_node_t *k, yaml_node_t *v, void *ctx);
 
-#define CONF_SCHEMA_MAX_KEYS 16
+#define CONF_SCHEMA_MAX_KEYS 24
 
 struct schema {
 	const char *where;              /* " in tls", or "" */
@@ -171,6 +175,15 @@ void conf_listen_item(struct loader *L, struct file *F, yaml_node_t *item,
                       void *ctx);
 void conf_cert_item(struct loader *L, struct file *F, yaml_node_t *item,
                     void *ctx);
+
+/* ---- conf_acme.c ---------------------------------------------------- */
+
+/* The "acme:" key k with value v: enables ACME and walks the section. */
+void conf_walk_acme(struct loader *L, struct file *F, yaml_node_t *k,
+                    yaml_node_t *v);
+/* The checks that need every file read (terms, domains, listeners). */
+void conf_check_acme(struct loader *L);
+void conf_acme_free(struct conf_acme *a);
 
 /* ---- conf_policy.c -------------------------------------------------- */
 

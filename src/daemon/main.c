@@ -20,6 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acme.h"
+#include "acme_renew.h"
+#include "acme_store.h"
 #include "changes.h"
 #include "conf.h"
 #include "diag.h"
@@ -53,6 +56,7 @@ enum action {
 	ACTION_CHECK,
 	ACTION_PRINT_POLICY,
 	ACTION_PRINT_DNS,
+	ACTION_ACME_STATUS,
 };
 
 struct options {
@@ -74,6 +78,7 @@ static void usage(FILE *out)
 	        "       stsd [-c FILE] --print-dns [--format zone|json] [DOMAIN...]\n"
 	        "                                               print the DNS records to publish\n"
 	        "       stsd [-c FILE] --diagnose [DOMAIN...]   what senders see (--diagnose --help)\n"
+	        "       stsd [-c FILE] --acme-status            ACME certificates: expiry, renewal, errors\n"
 	        "       stsd --history [--state-dir DIR] [--format text|json] [DOMAIN...]\n"
 	        "                                               what each domain served, and when\n"
 	        "       stsd --import-report [-c FILE] [FILE...]  store TLS reports (mail, .json, .json.gz)\n"
@@ -90,12 +95,14 @@ static void usage(FILE *out)
 
 static int parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_PRINT_POLICY = 256, OPT_PRINT_DNS, OPT_FORMAT };
+	enum { OPT_PRINT_POLICY = 256, OPT_PRINT_DNS, OPT_FORMAT,
+	       OPT_ACME_STATUS };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check", no_argument, NULL, 'n' },
 		{ "print-policy", required_argument, NULL, OPT_PRINT_POLICY },
 		{ "print-dns", no_argument, NULL, OPT_PRINT_DNS },
+		{ "acme-status", no_argument, NULL, OPT_ACME_STATUS },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -116,6 +123,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->policy_domain = optarg;
 			break;
 		case OPT_PRINT_DNS: o->action = ACTION_PRINT_DNS; break;
+		case OPT_ACME_STATUS: o->action = ACTION_ACME_STATUS; break;
 		case OPT_FORMAT: format = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		case 'V': printf("stsd %s\n", PACKAGE_VERSION); exit(EXIT_OK);
@@ -223,7 +231,7 @@ static void status_line(const struct snapshot *s, const char *last_reload,
 /* Builds a new snapshot beside the live one; on success swaps it in and tells
  * the operator what to publish; on failure the old one keeps serving. */
 static void reload(const char *path, struct recorder *rec,
-                   struct monitor *mon)
+                   struct monitor *mon, struct acme_renew *acme)
 {
 	struct diag d = { 0 };
 	struct snapshot *old = snapshot_acquire(), *new;
@@ -249,6 +257,7 @@ static void reload(const char *path, struct recorder *rec,
 		changes_log(old->conf, new->conf);
 		recorder_poke(rec);
 		monitor_replan(mon, old->conf, new->conf);
+		acme_renew_poke(acme);
 		log_info("reload complete: generation %llu live",
 		         (unsigned long long)new->generation);
 		snprintf(when + strlen(when), sizeof(when) - strlen(when), " reload ok");
@@ -258,10 +267,32 @@ static void reload(const char *path, struct recorder *rec,
 	service_ready(status);
 }
 
+/* New certificates from the ACME thread: the live configuration with its
+ * certificates loaded again, swapped in like a reload (the configuration
+ * file is not read: an edit in progress is not picked up by surprise). */
+static void reload_certificates(void)
+{
+	struct diag d = { 0 };
+	struct snapshot *old = snapshot_acquire(), *new;
+
+	new = old ? snapshot_rebuild_tls(old, &d) : NULL;
+	diag_summary(&d);
+	if (new == NULL) {
+		log_warnx("acme: loading the new certificates failed; the "
+		          "certificates loaded before keep serving");
+	} else {
+		snapshot_publish(new);
+		log_info("acme: new certificates live: generation %llu",
+		         (unsigned long long)new->generation);
+	}
+	snapshot_release(old);
+}
+
 /* Waits for signals and reloads or stops. The signals are blocked in every
  * thread and taken here synchronously, so no code runs in a signal handler. */
 static void serve_loop(const char *path, const sigset_t *signals,
-                       struct recorder *rec, struct monitor *mon)
+                       struct recorder *rec, struct monitor *mon,
+                       struct acme_renew *acme)
 {
 	uint64_t wd_usec = service_watchdog_usec();
 	struct timespec tick = { .tv_sec = (time_t)(wd_usec / 2000000u),
@@ -277,7 +308,13 @@ static void serve_loop(const char *path, const sigset_t *signals,
 		if (sig < 0)
 			continue;   /* watchdog tick or EINTR */
 		if (sig == SIGHUP) {
-			reload(path, rec, mon);
+			reload(path, rec, mon, acme);
+			continue;
+		}
+		/* From the ACME thread (acme_renew.c): new certificates in
+		 * the state directory. */
+		if (sig == SIGUSR1) {
+			reload_certificates();
 			continue;
 		}
 		log_info("%s received, stopping", strsignal(sig));
@@ -322,6 +359,7 @@ static int run_server(const char *path, struct snapshot *snap, int *fds,
 	struct http_server *srv;
 	struct recorder *rec;
 	struct monitor *mon;
+	struct acme_renew *acme = NULL;
 	char status[256];
 	size_t i;
 
@@ -337,14 +375,18 @@ static int run_server(const char *path, struct snapshot *snap, int *fds,
 	 * serves. */
 	rec = recorder_start();
 	mon = monitor_start();
+	/* Also after the drop: it writes the state directory. It looks at
+	 * acme: at every round, so it idles when there is none. */
+	acme = acme_renew_start();
 	status_line(snap, "started", status, sizeof(status));
 	log_info("stsd %s ready: %s", PACKAGE_VERSION, status);
 	service_ready(status);
 
-	serve_loop(path, signals, rec, mon);
+	serve_loop(path, signals, rec, mon, acme);
 
 	service_stopping();
 	monitor_stop(mon);
+	acme_renew_stop(acme);          /* cancels an order in progress */
 	http_server_stop(srv, STOP_GRACE_SECONDS);
 	recorder_stop(rec);             /* the last counts, after the last request */
 	log_info("stopped");
@@ -364,11 +406,15 @@ static int serve(const struct options *o)
 	sigaddset(&signals, SIGHUP);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (tls_global_init() != 0)
 		fatalx("cannot initialise TLS");
+	/* libcurl's global set-up is not thread-safe: before any thread. */
+	if (acme_global_init() != 0)
+		fatalx("cannot initialise libcurl");
 	snap = first_snapshot(o->config, &fds);
 	if (snap) {
 		snapshot_publish(snap);
@@ -377,6 +423,7 @@ static int serve(const struct options *o)
 		snapshot_shutdown();
 	}
 	stats_shutdown();
+	acme_global_cleanup();
 	tls_global_fini();
 	return rc;
 }
@@ -402,6 +449,10 @@ static int report(const struct options *o)
 		break;
 	case ACTION_PRINT_POLICY:
 		rc = print_policy(snap->conf, o->policy_domain);
+		break;
+	case ACTION_ACME_STATUS:
+		rc = acme_status_print(stdout, snap->conf, snap->tls) == 0 ?
+		     EXIT_OK : EXIT_CONFIG;
 		break;
 	default:
 		rc = print_dns(snap->conf, o->domains, o->n_domains, o->dns_format);

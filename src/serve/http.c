@@ -45,6 +45,7 @@
 #include <microhttpd.h>
 
 #include "accesslog_io.h"
+#include "acme_http.h"
 #include "admin.h"
 #include "conf.h"
 #include "forward.h"
@@ -251,6 +252,11 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 	bool get;
 
 	request_read(c, mc, url, method, &h, &to);
+	/* An acme-tls/1 handshake carries no HTTP (RFC 8737 section 3). */
+	if (c->tlsc.acme != NULL) {
+		r->answer = http_site_fixed(site, ANSWER_400);
+		return true;
+	}
 	if (h.bytes > c->snap->conf->max_header_bytes) {
 		r->answer = http_site_fixed(site, ANSWER_431);
 		return true;
@@ -270,6 +276,9 @@ static bool request_route(struct http_conn *c, struct MHD_Connection *mc,
 		return close_now;
 	}
 	get = r->head || strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+	/* http-01 (acme_http.c): on plain HTTP only, while in place. */
+	if (c->tls == NULL && get && (r->answer = acme_http_route(url)))
+		return h.body;
 	r->answer = request_answer(site, &h, &to, get, r);
 	return h.body;
 }
@@ -399,6 +408,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 		stats_count_connection(c->listener->index, -1);
 		if (c->tls != NULL)
 			count_failed_handshake(c);
+		tls_conn_clear(&c->tlsc);
 		snapshot_release(c->snap);
 		free(c);
 	}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "acme_report.h"
 #include "escape.h"
 #include "metrics.h"
 #include "retire.h"
@@ -380,5 +381,6 @@ void metrics_write(FILE *out, const struct snapshot *s)
 	tls_store_each(s->tls, cert_row, out);
 	reloads(out, &p);
 	tlsrpt_stats_write(out);
+	acme_report_metrics(out);       /* only with acme: */
 	process(out);
 }

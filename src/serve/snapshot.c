@@ -22,6 +22,12 @@ static uint64_t last_generation;
 
 static void snapshot_free(struct snapshot *s)
 {
+	if (s->base != NULL) {          /* only the tls store is its own */
+		tls_store_free(s->tls);
+		snapshot_release(s->base);
+		free(s);
+		return;
+	}
 	/* Reverse order of construction: the site points into the conf. */
 	stats_counters_retire(s->stats);
 	http_site_free(s->site);
@@ -54,6 +60,35 @@ struct snapshot *snapshot_build(const char *path, struct diag *d)
 		snapshot_free(s);
 		return NULL;
 	}
+	return s;
+}
+
+struct snapshot *snapshot_rebuild_tls(struct snapshot *cur, struct diag *d)
+{
+	struct snapshot *root = cur->base ? cur->base : cur;
+	struct snapshot *s;
+
+	if (!conf_has_tls(root->conf)) {
+		diag_error(d, NULL, "no https listener: no certificates to load");
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		diag_error(d, NULL, "out of memory");
+		return NULL;
+	}
+	atomic_init(&s->refs, 1);
+	s->tls = tls_store_load(root->conf, d);
+	if (s->tls == NULL) {
+		free(s);
+		return NULL;
+	}
+	/* Borrow from the root, never from another rebuild: no chains. */
+	atomic_fetch_add_explicit(&root->refs, 1, memory_order_relaxed);
+	s->base = root;
+	s->conf = root->conf;
+	s->site = root->site;
+	s->stats = root->stats;
 	return s;
 }
 

@@ -28,12 +28,22 @@ struct snapshot {
 	struct stats_counters *stats;   /* its requests, by listener and domain */
 	uint64_t generation;        /* 1 for the first, +1 per successful reload */
 	atomic_uint refs;
+	/* Made by snapshot_rebuild_tls(): the snapshot whose conf, site and
+	 * stats this one borrows (holding a reference), or NULL when it owns
+	 * them. */
+	struct snapshot *base;
 };
 
 /* Builds a snapshot from the file at `path`: conf, then TLS (when needed),
  * then the HTTP site. Every problem goes to `d`. NULL on any error. The
  * result holds one reference, owned by the caller. */
 struct snapshot *snapshot_build(const char *path, struct diag *d);
+
+/* A snapshot like `cur` with its certificates loaded again (the ACME
+ * thread's new ones): the same configuration, site and counters (borrowed,
+ * nothing re-read but the certificate files), a new tls store. NULL on
+ * any error in `d` (cur keeps serving). One reference, the caller's. */
+struct snapshot *snapshot_rebuild_tls(struct snapshot *cur, struct diag *d);
 
 /* Makes `s` current (taking over the caller's reference) and drops the
  * reference the previous current snapshot held. Returns nothing: the old one

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acme_report.h"
 #include "conf.h"
 #include "checks.h"
 #include "escape.h"
@@ -221,7 +222,9 @@ void status_write_json(FILE *out, const struct snapshot *s, time_t now)
 	        sum.monitor_errors, sum.monitor_warnings);
 	for (size_t i = 0; i < sum.domains; i++)
 		json_row(out, &rows[i], i + 1 == sum.domains);
-	fputs("  ]\n}\n", out);
+	fputs("  ]", out);
+	acme_report_json(out);          /* only with acme: */
+	fputs("\n}\n", out);
 	free_rows(rows, sum.domains);
 }
 

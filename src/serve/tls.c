@@ -99,12 +99,15 @@ void tls_chain_free(struct tls_chain *ch)
 	free(ch);
 }
 
-/* Later expiry first; among equals, the one configured first. */
+/* Configured before ACME; then later expiry first; among equals, the one
+ * configured first. */
 static int chain_cmp(const void *a, const void *b)
 {
 	const struct tls_chain *x = *(struct tls_chain *const *)a;
 	const struct tls_chain *y = *(struct tls_chain *const *)b;
 
+	if (x->acme != y->acme)         /* configured certificates win */
+		return x->acme ? 1 : -1;
 	if (x->not_after != y->not_after)
 		return x->not_after > y->not_after ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
@@ -205,6 +208,18 @@ void tls_store_free(struct tls_store *s)
 	free(s);
 }
 
+enum tls_source tls_store_source(const struct tls_store *s, const char *host)
+{
+	const struct tls_chain *ch;
+
+	if (s == NULL)
+		return TLS_SOURCE_NONE;
+	ch = tls_store_find(s, host, strlen(host));
+	if (ch == NULL)
+		return TLS_SOURCE_NONE;
+	return ch->acme ? TLS_SOURCE_ACME : TLS_SOURCE_CONFIGURED;
+}
+
 size_t tls_store_count(const struct tls_store *s)
 {
 	return s != NULL ? s->n_chains : 0;
@@ -253,7 +268,15 @@ static int check_client_hello(gnutls_session_t session)
 {
 	struct tls_conn *tc = gnutls_db_get_ptr(session);
 	gnutls_alert_description_t alert;
+	int acme = tc != NULL ? tls_alpn_hello(session, tc) : 0;
 
+	if (acme != 0) {        /* acme-tls/1: a challenge, or nothing */
+		if (acme > 0)
+			return 0;
+		(void)gnutls_alert_send(session, GNUTLS_AL_FATAL,
+		                        GNUTLS_A_NO_APPLICATION_PROTOCOL);
+		return GNUTLS_E_NO_APPLICATION_PROTOCOL;
+	}
 	if (session_chain(session, &alert) != NULL)
 		return 0;
 	if (tc != NULL)
@@ -294,6 +317,14 @@ int tls_session_setup(struct tls_conn *tc, void *tls_session)
 	 * list set before (GnuTLS 3.7 lib/ext/alpn.c), so libmicrohttpd's
 	 * own list must be off (MHD_OPTION_TLS_NO_ALPN).
 	 */
+	switch (tls_alpn_offer(session)) {
+	case 0:
+		return 0;       /* http/1.1 and acme-tls/1 (tls_alpn.c) */
+	case 1:
+		break;
+	default:
+		return -1;
+	}
 	if (gnutls_alpn_set_protocols(session, &http11, 1, 0) < 0)
 		return -1;
 	return 0;
@@ -306,9 +337,14 @@ static int tls_cert_callback(gnutls_session_t session,
                              unsigned int *pcert_length,
                              gnutls_privkey_t *pkey)
 {
+	const struct tls_conn *tc = gnutls_db_get_ptr(session);
 	gnutls_alert_description_t alert;
 	const struct tls_chain *ch;
 
+	if (tc != NULL && tc->acme != NULL) {
+		tls_alpn_cert(tc, pcert, pcert_length, pkey);
+		return 0;
+	}
 	/* check_client_hello has refused unknown names already; this is
 	 * for sessions set up without it. GnuTLS does not free what we
 	 * return (no GNUTLS_CERT_RETR_DEINIT_ALL with function2). */

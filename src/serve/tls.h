@@ -19,6 +19,7 @@
 #include "diag.h"
 
 struct tls_store;
+struct tls_alpn_answer;
 
 /* Process-wide state (the session ticket master key). Call once before any
  * server starts; tls_global_fini() at exit. 0 or -1. */
@@ -58,7 +59,16 @@ enum tls_refusal {
 struct tls_conn {
 	const struct tls_store *store;
 	enum tls_refusal refused;
+	struct tls_alpn_answer *acme;   /* tls-alpn-01 (tls_alpn.h), or NULL */
 };
+
+/* At the connection's close: lets go of what its handshake held. */
+void tls_conn_clear(struct tls_conn *tc);
+
+/* Who covers `host` (a lookup key): no chain, a configured certificate, or
+ * one stored by the ACME thread. Configured certificates always win. */
+enum tls_source { TLS_SOURCE_NONE, TLS_SOURCE_CONFIGURED, TLS_SOURCE_ACME };
+enum tls_source tls_store_source(const struct tls_store *s, const char *host);
 
 /*
  * Prepares a freshly created server session before its handshake: remembers

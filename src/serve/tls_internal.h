@@ -26,6 +26,7 @@ struct tls_chain {
 	size_t n_names;
 	char *cert_path;                /* for messages and tls_store_lookup */
 	size_t order;                   /* load order, breaks expiry ties */
+	bool acme;                      /* from the ACME state directory */
 };
 
 struct tls_store {
@@ -53,5 +54,18 @@ int tls_store_build_index(struct tls_store *s);
  */
 const struct tls_chain *tls_store_find(const struct tls_store *s,
                                        const char *key, size_t len);
+
+/* ---- tls_alpn.c: the tls-alpn-01 hooks ---------------------------------- */
+
+/* At session set-up: 1 when no answer is in place (offer what you always
+ * do), 0 when it offered "http/1.1" and "acme-tls/1", -1 on error. */
+int tls_alpn_offer(gnutls_session_t session);
+/* In the post-ClientHello hook: 0 when acme-tls/1 was not negotiated, 1
+ * when it was and tc->acme now holds the answer for the SNI name, -1 when
+ * it was and there is none (refuse the handshake). */
+int tls_alpn_hello(gnutls_session_t session, struct tls_conn *tc);
+/* The answer's certificate and key, for the certificate callback. */
+void tls_alpn_cert(const struct tls_conn *tc, gnutls_pcert_st **pcert,
+                   unsigned *n, gnutls_privkey_t *key);
 
 #endif

@@ -51,6 +51,9 @@
 #include "tls.h"
 #include "tls_internal.h"
 
+/* Names waiting for a first ACME certificate warned about one by one. */
+#define TLS_ACME_WAITING_NAMED 10
+
 /* PEM files bigger than this are not certificates or keys we want. */
 #define TLS_MAX_PEM_FILE (1024 * 1024)
 
@@ -598,6 +601,83 @@ static void load_dir(struct loader *l, const struct conf_cert *e)
 		             "NAME/fullchain.pem with NAME/privkey.pem)", e->dir);
 }
 
+/* ---- certificates from the ACME thread ------------------------------------ */
+
+/*
+ * STATE_DIR/acme/certs/mta-sts.DOMAIN.pem and .key for each domain acme:
+ * wants and no configured certificate covers (configured certificates
+ * always win). A stored pair that is missing or unusable (expired,
+ * damaged, a key that does not match) is only a warning: the ACME thread
+ * orders a new one, and the name is not served over HTTPS until then.
+ * Call with the index of the configured chains built; rebuilds it.
+ */
+static void load_acme(struct loader *l)
+{
+	const struct conf *c = l->c;
+	char host[NAME_MAX_LEN + 1], *cert = NULL, *key = NULL;
+	size_t i, added = 0;
+
+	for (i = 0; i < c->n_domains; i++) {
+		const char *domain = c->domains[i].policy.domain;
+		const struct loc *at = &c->domains[i].loc;
+		struct diag sub = { 0 };
+		char *buf = NULL;
+		size_t len = 0, before = l->s->n_chains;
+		struct loader sl = *l;
+		int n = snprintf(host, sizeof(host), "mta-sts.%s", domain);
+
+		if (!conf_acme_wants(c, domain) || n < 0 ||
+		    (size_t)n >= sizeof(host) ||
+		    tls_store_find(l->s, host, (size_t)n) != NULL)
+			continue;
+		free(cert);
+		free(key);
+		if (asprintf(&cert, "%s/%s/%s.pem", c->state_dir,
+		             CONF_ACME_CERTS_DIR, host) < 0)
+			cert = NULL;
+		if (asprintf(&key, "%s/%s/%s.key", c->state_dir,
+		             CONF_ACME_CERTS_DIR, host) < 0)
+			key = NULL;
+		if (cert == NULL || key == NULL) {
+			report_oom(l, at);
+			break;
+		}
+		if (!exists(cert))
+			continue;       /* not issued yet: check_coverage says */
+		/* Its problems in a buffer: they become one warning. */
+		sub.out = open_memstream(&buf, &len);
+		if (sub.out == NULL) {
+			report_oom(l, at);
+			break;
+		}
+		sl.d = &sub;
+		load_pair(&sl, cert, key, at, at);
+		fclose(sub.out);
+		if (sub.errors == 0 && l->s->n_chains > before) {
+			l->s->chains[before]->acme = true;
+			added++;
+		} else {
+			const char *why = buf ? strstr(buf, "error: ") : NULL;
+
+			while (l->s->n_chains > before)
+				tls_chain_free(l->s->chains[--l->s->n_chains]);
+			diag_warning(l->d, at, "stored ACME certificate "
+			             "%s is not used (%.*s); a new one is ordered",
+			             cert, why ? (int)strcspn(why + 7, "\n") : 7,
+			             why ? why + 7 : "unknown");
+		}
+		free(buf);
+	}
+	free(cert);
+	free(key);
+	if (added > 0) {
+		hostmap_free(l->s->map);
+		l->s->map = NULL;
+		if (tls_store_build_index(l->s) < 0)
+			report_oom(l, NULL);
+	}
+}
+
 /* ---- checks against the served names ------------------------------------- */
 
 /* Every served name must have a chain, or senders fail the policy fetch. */
@@ -605,7 +685,7 @@ static void check_coverage(struct loader *l)
 {
 	const struct conf *c = l->c;
 	char host[NAME_MAX_LEN + 1];
-	size_t i;
+	size_t i, waiting = 0;
 
 	for (i = 0; i < c->n_domains; i++) {
 		const char *domain = c->domains[i].policy.domain;
@@ -616,11 +696,26 @@ static void check_coverage(struct loader *l)
 			           "too long to be a host name", domain);
 			continue;
 		}
-		if (tls_store_find(l->s, host, (size_t)n) == NULL)
+		if (tls_store_find(l->s, host, (size_t)n) != NULL)
+			continue;
+		/* A few by name, then a count: while thousands of names
+		 * get their first certificate, every reload would repeat
+		 * them all. */
+		if (conf_acme_wants(c, domain) &&
+		    ++waiting <= TLS_ACME_WAITING_NAMED)
+			diag_warning(l->d, &c->domains[i].loc, "no "
+			             "certificate for %s yet: it is ordered "
+			             "from the ACME CA, and HTTPS requests for it "
+			             "fail until it arrives", host);
+		else if (!conf_acme_wants(c, domain))
 			diag_error(l->d, &c->domains[i].loc, "no certificate "
 			           "covers %s (add one with SAN %s or *.%s)",
 			           host, host, domain);
 	}
+	if (waiting > TLS_ACME_WAITING_NAMED)
+		diag_warning(l->d, &c->acme.loc, "%zu more names wait for their "
+		             "first ACME certificate (stsd --acme-status lists "
+		             "them)", waiting - TLS_ACME_WAITING_NAMED);
 }
 
 static void resolve_default_host(struct loader *l)
@@ -633,7 +728,11 @@ static void resolve_default_host(struct loader *l)
 	                  key);
 	if (n >= 0)
 		l->s->default_chain = tls_store_find(l->s, key, (size_t)n);
-	if (l->s->default_chain == NULL && conf_has_tls(c))
+	if (l->s->default_chain == NULL && conf_has_tls(c) && c->acme.enabled)
+		diag_warning(l->d, &c->tls_default_host_loc, "no certificate "
+		             "covers %s (the default host for clients without "
+		             "SNI) yet", c->tls_default_host);
+	else if (l->s->default_chain == NULL && conf_has_tls(c))
 		diag_error(l->d, &c->tls_default_host_loc, "no certificate "
 		           "covers %s, the default host for clients without "
 		           "SNI", c->tls_default_host);
@@ -669,6 +768,8 @@ struct tls_store *tls_store_load(const struct conf *c, struct diag *d)
 	}
 	if (tls_store_build_index(l.s) < 0)
 		report_oom(&l, NULL);
+	if (c->acme.enabled && d->errors == errors_before)
+		load_acme(&l);
 	if (conf_has_tls(c))
 		check_coverage(&l);
 	if (c->tls_default_host != NULL)

@@ -387,6 +387,59 @@ static void test_errors(void)
 	}
 }
 
+/* acme: the values kept, the defaults, and which domains it wants. */
+static void test_acme(void)
+{
+	struct diag d;
+	struct conf *c = load("acme.yaml",
+		"listen: [{https: \"127.0.0.1:0\"}, {http: \"127.0.0.1:0\"}]\n"
+		"acme:\n"
+		"  email: ops@example.com\n"
+		"  accept_terms: true\n"
+		"  challenge: http-01\n"
+		"  eab_kid: kid-1\n"
+		"  eab_hmac_key: zWNDZM6eQGHWpSRT\n"
+		"  domains: [example.org, Example.NET.]\n"
+		"defaults: {mode: enforce, max_age: 604800, mx: mx.example.net}\n"
+		"domains:\n"
+		"  example.com: {}\n  example.net: {}\n  example.org: {}\n",
+		&d);
+
+	ok(c != NULL, "acme: loads");
+	if (c == NULL) {
+		printf("# %s\n", diag_text ? diag_text : "");
+		return;
+	}
+	ok(c->acme.enabled, "acme: enabled");
+	is_str(c->acme.directory, CONF_DEFAULT_ACME_DIRECTORY,
+	       "acme: Let's Encrypt production by default");
+	is_str(c->acme.email, "ops@example.com", "acme: email");
+	ok(c->acme.challenge == CONF_ACME_HTTP_01, "acme: http-01");
+	is_str(c->acme.eab_kid, "kid-1", "acme: eab_kid");
+	ok(!conf_acme_wants(c, "example.com"), "acme: an unlisted domain is not wanted");
+	ok(conf_acme_wants(c, "example.net"), "acme: a listed domain (normalised) is wanted");
+	ok(conf_acme_wants(c, "example.org"), "acme: the other listed domain is wanted");
+	is_int(d.errors, 0, "acme: no errors");
+	conf_free(c);
+
+	c = load("acme-all.yaml",
+		"listen: [{https: \"127.0.0.1:0\"}]\n"
+		"acme: {accept_terms: true}\n"
+		"defaults: {mode: enforce, max_age: 604800, mx: mx.example.net}\n"
+		"domains:\n  example.com: {}\n",
+		&d);
+	ok(c != NULL && conf_acme_wants(c, "example.com") &&
+	   c->acme.challenge == CONF_ACME_TLS_ALPN_01,
+	   "acme: every domain and tls-alpn-01 by default");
+	conf_free(c);
+	c = load("no-acme.yaml",
+		"domains:\n  example.com: {mode: enforce, max_age: 604800, mx: mx.example.net}\n",
+		&d);
+	ok(c != NULL && !c->acme.enabled && !conf_acme_wants(c, "example.com"),
+	   "acme: off without the section");
+	conf_free(c);
+}
+
 int main(void)
 {
 	size_t i;
@@ -394,6 +447,7 @@ int main(void)
 	test_defaults();
 	test_full();
 	test_errors();
+	test_acme();
 	free(diag_text);
 	for (i = 0; i < n_files; i++) {
 		free(files[i].path);
