@@ -36,6 +36,8 @@
 #include "monitor.h"
 #include "priv.h"
 #include "recorder.h"
+#include "retire.h"
+#include "store.h"
 #include "service.h"
 #include "snapshot.h"
 #include "stats.h"
@@ -179,6 +181,49 @@ static int print_policy(const struct conf *c, const char *domain)
 	return EXIT_OK;
 }
 
+/* Zone-file comments, from the state database, for the domains of `list`
+ * in mode none: until when to keep serving, or that the records may go
+ * (RFC 8461 section 8.3). Nothing when the database cannot be read or
+ * does not know the domain: the records then carry the procedure alone. */
+static void print_retirement(const struct conf *c, const struct policy **list,
+                             size_t n)
+{
+	struct store *s = NULL;
+	char err[STORE_ERR_LEN], words[512];
+
+	for (size_t i = 0; i < n; i++) {
+		struct retire_facts f;
+		struct retire_result r;
+
+		if (list[i]->mode != POLICY_MODE_NONE)
+			continue;
+		if (s == NULL)
+			s = store_open(c->state_dir, STORE_READONLY, NULL, err,
+			               sizeof(err));
+		if (s == NULL)
+			return;
+		if (store_retire_facts(s, list[i]->domain, &f) != STORE_OK ||
+		    !f.known)
+			continue;
+		retire_compute(&f, RETIRE_SERVING_NONE, (int64_t)time(NULL), &r);
+		retire_describe(list[i]->domain, &f, &r, words, sizeof(words));
+		printf("; %s (mode none): %s\n", list[i]->domain, words);
+	}
+	store_close(s);
+}
+
+/* --check: is the state database usable? Never the exit status: serving
+ * works without it. */
+static void check_state(const struct conf *c)
+{
+	char msg[STORE_ERR_LEN];
+
+	if (store_check(c->state_dir, msg, sizeof(msg)) != STORE_OK)
+		log_warnx("%s: warning: state database: %s; stsd serves without "
+		          "it (no history, no fetch counts, no retirement dates)",
+		          c->path, msg);
+}
+
 static int print_dns(const struct conf *c, char **names, int n_names,
                      enum dnsrec_format format)
 {
@@ -208,6 +253,8 @@ static int print_dns(const struct conf *c, char **names, int n_names,
 			n++;
 		}
 	}
+	if (rc == EXIT_OK && format == DNSREC_ZONE)
+		print_retirement(c, list, n);
 	if (rc == EXIT_OK && (dnsrec_write(stdout, format, list, n, &opts) != 0 ||
 	                      fflush(stdout) != 0)) {
 		fprintf(stderr, "stsd: writing the records failed: %s\n", strerror(errno));
@@ -444,6 +491,7 @@ static int report(const struct options *o)
 	}
 	switch (o->action) {
 	case ACTION_CHECK:
+		check_state(snap->conf);
 		printf("configuration OK\n");
 		rc = EXIT_OK;
 		break;

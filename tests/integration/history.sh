@@ -68,6 +68,9 @@ want=$(python3 -c 'import sys, datetime
 t = datetime.datetime.strptime(sys.argv[1], "%Y-%m-%dT%H:%M:%SZ") + datetime.timedelta(seconds=86400)
 print(t.strftime("%Y-%m-%dT%H:%M:%SZ"))' "$want")
 t_is "$until" "$want" "the date is the last enforce policy served + its max_age"
+t_like "$("$STSD" --print-dns -c "$conf" example.org)" \
+	"^; example.org \(mode none\): serve mode none until $until, then delete _mta-sts.example.org TXT" \
+	"--print-dns says until when to keep serving, with the date"
 t_like "$(curl -s -H 'Host: mta-sts.example.org' "http://127.0.0.1:$HTTP_PORT/.well-known/mta-sts.txt" | tr -d '\r')" \
 	"mode: none" "a retiring domain is served with mode none"
 t_unlike "$(json 'dom["example.org"]["policies"][-1]["id"]')" "^$id1\$" \
@@ -97,4 +100,12 @@ stsd_stop
 t_is "$STSD_STATUS" 0 "stsd exits 0"
 t_like "$("$STSD" --history -c "$conf" example.com)" "example.com" \
 	"--history (text) after recovery names the domain"
+
+# --check says when the state directory cannot be used (and still passes).
+sed "s|state_dir: $state|state_dir: $T/no-such-dir|" "$conf" >"$T/nodir.yaml"
+out=$("$STSD" --check -c "$T/nodir.yaml" 2>&1)
+st=$?
+t_is "$st" 0 "--check passes without a usable state directory"
+t_like "$out" "nodir.yaml: warning: state database: state directory $T/no-such-dir: No such file or directory" \
+	"--check says why the state database cannot be used"
 t_done
