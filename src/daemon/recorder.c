@@ -17,6 +17,7 @@
 #include "snapshot.h"
 #include "stats.h"
 #include "store.h"
+#include "tlsrpt_cmd.h"
 #include "store_tlsrpt.h"
 
 /* Fetch counts not yet in the database, merged by (domain, id). */
@@ -279,6 +280,24 @@ static void read_back(struct recorder *r, const struct conf *c, time_t now)
 	malloc_trim(0);
 }
 
+/* One domain's TLS reports of the last days, for the page and metrics. */
+static void tlsrpt_row(void *arg, const struct tlsrpt_domain_summary *d)
+{
+	struct stats_tlsrpt t = {
+		.known = true, .verdict = (int)d->verdict.status,
+		.successful = d->successful, .failed = d->failed,
+	};
+
+	if (d->n_groups > 0 &&
+	    asprintf(&t.top_failure, "%llu sessions: %s%s%s",
+	             (unsigned long long)d->groups[0].sessions,
+	             d->groups[0].explanation ? d->groups[0].explanation : "",
+	             d->groups[0].fix ? " Fix: " : "",
+	             d->groups[0].fix ? d->groups[0].fix : "") < 0)
+		t.top_failure = NULL;
+	stats_set_tlsrpt(d->domain, &t);
+}
+
 static void record(struct recorder *r, const struct conf *c, time_t now)
 {
 	uint64_t deleted;
@@ -290,6 +309,10 @@ static void record(struct recorder *r, const struct conf *c, time_t now)
 	}
 	r->last_record = now;
 	read_back(r, c, now);
+	if (r->store != NULL &&
+	    tlsrpt_recent(r->store, c, (int64_t)now, tlsrpt_row, NULL) != 0)
+		log_warnx("cannot summarise the TLS reports: %s",
+		          store_errmsg(r->store));
 	if (r->store != NULL && now - r->last_prune > 86400 &&
 	    store_prune_fetches(r->store, RECORDER_KEEP_DAYS, (int64_t)now,
 	                        &deleted) == STORE_OK &&

@@ -208,6 +208,44 @@ static int served_domains(const struct conf *c, const struct reports *rs,
 	return 0;
 }
 
+int tlsrpt_recent(struct store *s, const struct conf *c, int64_t now,
+                  tlsrpt_recent_fn *fn, void *arg)
+{
+	struct tlsrpt_summary_params p;
+	struct tlsrpt_summary sum = { 0 };
+	struct reports rs = { 0 };
+	struct tlsrpt_domain_req *req = NULL;
+	const struct tlsrpt_report **ptrs = NULL;
+	size_t n_req = 0;
+	int rc = -1;
+
+	if (tlsrpt_summary_params_init(&p, now, NULL, c->tlsrpt_ready_days,
+	                               c->tlsrpt_ready_orgs) != 0)
+		return -1;
+	if (store_tlsrpt_reports(s, NULL, 0, p.today - (int64_t)p.window_days <
+	                         p.since ? p.today - (int64_t)p.window_days
+	                                 : p.since, collect, &rs) != STORE_OK)
+		goto out;
+	if (served_domains(c, &rs, &p, &req, &n_req) != 0 ||
+	    (ptrs = calloc(rs.n + 1, sizeof(*ptrs))) == NULL)
+		goto out;
+	for (size_t i = 0; i < rs.n; i++)
+		ptrs[i] = &rs.r[i];
+	if (n_req > 0 && tlsrpt_summarize(ptrs, rs.n, req, n_req, &p, &sum) != 0)
+		goto out;
+	for (size_t i = 0; i < sum.n_domains; i++)
+		fn(arg, &sum.domains[i]);
+	rc = 0;
+out:
+	tlsrpt_summary_free(&sum);
+	for (size_t i = 0; i < rs.n; i++)
+		tlsrpt_report_free(&rs.r[i]);
+	free(rs.r);
+	free(ptrs);
+	free(req);
+	return rc;
+}
+
 int tlsrpt_report_run(const struct conf *c, char **names, int n,
                       const char *since, enum tlsrpt_cmd_format format,
                       int64_t now, FILE *out, FILE *err)

@@ -25,6 +25,8 @@
 #include <stdio.h>
 
 #include "conf.h"
+#include "store.h"
+#include "tlsrpt_summary.h"
 
 /* True when argv asks for --import-report or --report: main() then hands
  * the whole command line to tlsrpt_cmd_main(). */
@@ -44,5 +46,13 @@ enum tlsrpt_cmd_format { TLSRPT_CMD_TEXT, TLSRPT_CMD_JSON };
 int tlsrpt_report_run(const struct conf *c, char **names, int n,
                       const char *since, enum tlsrpt_cmd_format format,
                       int64_t now, FILE *out, FILE *err);
+
+/* For the daemon: the summary of the last days (as --report without
+ * --since) of every served domain with reports, from the open database
+ * `s`; fn gets each domain's summary (valid during the call only). 0, or
+ * -1 on a database error or ENOMEM. */
+typedef void tlsrpt_recent_fn(void *arg, const struct tlsrpt_domain_summary *d);
+int tlsrpt_recent(struct store *s, const struct conf *c, int64_t now,
+                  tlsrpt_recent_fn *fn, void *arg);
 
 #endif

@@ -16,6 +16,7 @@
 #include "escape.h"
 #include "metrics.h"
 #include "retire.h"
+#include "tlsrpt_summary.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "tls.h"
@@ -61,7 +62,7 @@ struct domain_ctx {
 
 enum domain_part { PART_REQUESTS, PART_FETCHES, PART_INFO, PART_RETIRE,
                    PART_RETIRE_UNTIL, PART_MONITOR_CHECKED,
-                   PART_MONITOR_PROBLEMS };
+                   PART_MONITOR_PROBLEMS, PART_READY };
 
 /* "retiring" or "safe" for a domain the history says is retiring or may
  * be deleted; NULL otherwise (active, or not known yet). */
@@ -126,6 +127,14 @@ static void domain_row(void *ctx, size_t i, const struct stats_domain_view *v)
 			sample(x->out, "stsd_monitor_problem", l, 1);
 		}
 		break;
+	case PART_READY: {
+		const char *l[] = { "domain", p->domain, NULL };
+
+		if (p->mode == POLICY_MODE_TESTING && v->tlsrpt->known)
+			sample(x->out, "stsd_tlsrpt_ready_for_enforce", l,
+			       v->tlsrpt->verdict == TLSRPT_VERDICT_READY);
+		break;
+	}
 	case PART_RETIRE:
 	case PART_RETIRE_UNTIL: {
 		const char *state = retire_label(&v->facts);
@@ -175,6 +184,11 @@ static void domains(FILE *out, const struct conf *c)
 	family(out, "stsd_monitor_last_check_timestamp_seconds", "gauge",
 	       "When the monitor last checked what senders see of a domain.");
 	x.part = PART_MONITOR_CHECKED;
+	stats_read(c, domain_row, &x, NULL);
+	family(out, "stsd_tlsrpt_ready_for_enforce", "gauge",
+	       "For a domain in testing with TLS reports: 1 when the reports "
+	       "of the window say it may move to enforce (see stsd --report).");
+	x.part = PART_READY;
 	stats_read(c, domain_row, &x, NULL);
 	family(out, "stsd_monitor_problem", "gauge",
 	       "1 for each check the monitor found failing (error) or "

@@ -25,6 +25,7 @@ struct domain_total {
 	char *name;
 	struct stats_facts facts;
 	struct stats_monitor monitor;
+	struct stats_tlsrpt tlsrpt;
 	uint64_t status[STATS_N_STATUS];
 	struct stats_id_total *ids;
 	size_t n_ids, ids_cap;
@@ -320,15 +321,18 @@ void stats_read(const struct conf *c, stats_domain_fn *fn, void *ctx,
 		const struct domain_total *t =
 			by_name ? hostmap_get(by_name, name, strlen(name)) : NULL;
 		static const struct stats_monitor unchecked;
+		static const struct stats_tlsrpt no_reports;
 		struct stats_domain_view v = none;
 
 		v.monitor = &unchecked;
+		v.tlsrpt = &no_reports;
 		if (t != NULL) {
 			memcpy(v.status, t->status, sizeof(v.status));
 			v.ids = t->ids;
 			v.n_ids = t->n_ids;
 			v.facts = t->facts;
 			v.monitor = &t->monitor;
+			v.tlsrpt = &t->tlsrpt;
 		}
 		fn(ctx, i, &v);
 	}
@@ -421,6 +425,24 @@ void stats_set_monitor(const char *domain, struct stats_monitor *m)
 	memset(m, 0, sizeof(*m));
 }
 
+void stats_set_tlsrpt(const char *domain, struct stats_tlsrpt *r)
+{
+	struct domain_total *t;
+	char *old = NULL;
+
+	pthread_mutex_lock(&lock);
+	t = domain_total(domain);
+	if (t != NULL) {
+		old = t->tlsrpt.top_failure;
+		t->tlsrpt = *r;
+	} else {
+		old = r->top_failure;
+	}
+	pthread_mutex_unlock(&lock);
+	free(old);
+	r->top_failure = NULL;
+}
+
 void stats_get_facts(const char *domain, struct stats_facts *f)
 {
 	const struct domain_total *t;
@@ -439,6 +461,7 @@ void stats_shutdown(void)
 	pthread_mutex_lock(&lock);
 	for (size_t i = 0; i < n_domains; i++) {
 		monitor_clear(&domains[i]->monitor);
+		free(domains[i]->tlsrpt.top_failure);
 		free(domains[i]->name);
 		free(domains[i]->ids);
 		free(domains[i]);

@@ -103,12 +103,21 @@ struct stats_monitor {
 	size_t n_problems;
 };
 
+/* What the TLS reports of the last days say (set by the recorder). */
+struct stats_tlsrpt {
+	bool known;                 /* the domain has reports */
+	int verdict;                /* enum tlsrpt_verdict_status */
+	uint64_t successful, failed;
+	char *top_failure;          /* "N sessions: explanation; fix", or NULL */
+};
+
 struct stats_domain_view {
 	uint64_t status[STATS_N_STATUS];
 	const struct stats_id_total *ids;  /* oldest first */
 	size_t n_ids;
 	struct stats_facts facts;
 	const struct stats_monitor *monitor;   /* never NULL */
+	const struct stats_tlsrpt *tlsrpt;     /* never NULL */
 };
 
 struct stats_process_view {
@@ -149,6 +158,9 @@ void stats_set_monitor(const char *domain, struct stats_monitor *m);
 /* Moves the monitor's result for `domain` into *out (zeros when none),
  * leaving none behind; free it with stats_monitor_free. */
 void stats_take_monitor(const char *domain, struct stats_monitor *out);
+/* Replaces the TLS-report summary of `domain`, taking over
+ * t->top_failure. */
+void stats_set_tlsrpt(const char *domain, struct stats_tlsrpt *t);
 void stats_monitor_free(struct stats_monitor *m);
 
 /* Records what the database says of `domain`; stats_get_facts reads it

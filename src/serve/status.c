@@ -14,6 +14,7 @@
 #include "checks.h"
 #include "escape.h"
 #include "retire.h"
+#include "tlsrpt_summary.h"
 #include "snapshot.h"
 #include "stats.h"
 #include "status.h"
@@ -33,6 +34,11 @@ struct row {
 	int verdict;                /* the monitor's, -1: not checked */
 	char *problems;             /* "id: text" lines, HTML-ready later */
 	time_t checked;
+	const struct stats_tlsrpt *tlsrpt_v;    /* under stats_read only */
+	bool reports;
+	int verdict_rpt;            /* enum tlsrpt_verdict_status */
+	uint64_t rpt_ok, rpt_failed;
+	char *rpt_top;              /* copied: "N sessions: ..." or NULL */
 };
 
 struct summary {
@@ -57,6 +63,12 @@ static void fill_row(void *ctx, size_t i, const struct stats_domain_view *v)
 	r->pol = p;
 	r->facts = v->facts;
 	r->verdict = v->monitor->checked ? v->monitor->verdict : -1;
+	r->reports = v->tlsrpt->known;
+	r->verdict_rpt = v->tlsrpt->verdict;
+	r->rpt_ok = v->tlsrpt->successful;
+	r->rpt_failed = v->tlsrpt->failed;
+	r->rpt_top = v->tlsrpt->top_failure ? strdup(v->tlsrpt->top_failure)
+	                                    : NULL;
 	r->checked = v->monitor->checked;
 	r->problems = NULL;
 	if (v->monitor->n_problems > 0) {
@@ -122,8 +134,10 @@ static struct row *build_rows(const struct snapshot *s, time_t now,
 
 static void free_rows(struct row *rows, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(rows[i].problems);
+		free(rows[i].rpt_top);
+	}
 	free(rows);
 }
 
@@ -184,6 +198,20 @@ static void json_row(FILE *out, const struct row *r, bool last)
 		        until);
 	else
 		fputs("null", out);
+	fputs(", \"tls_reports\": ", out);
+	if (!r->reports) {
+		fputs("null", out);
+	} else {
+		fprintf(out, "{\"successful\": %" PRIu64 ", \"failed\": %" PRIu64
+		        ", \"ready_for_enforce\": \"%s\", \"top_failure\": ",
+		        r->rpt_ok, r->rpt_failed,
+		        tlsrpt_verdict_name((enum tlsrpt_verdict_status)r->verdict_rpt));
+		if (r->rpt_top)
+			escape_json_str(out, r->rpt_top);
+		else
+			fputs("null", out);
+		fputc('}', out);
+	}
 	fputs(", \"monitor\": ", out);
 	if (r->verdict < 0) {
 		fputs("null", out);
@@ -326,6 +354,21 @@ static void html_row(FILE *out, const struct row *r, time_t now)
 	} else {
 		fputs("<td>-</td>", out);
 	}
+	if (!r->reports) {
+		fputs("<td>none</td>", out);
+	} else {
+		fprintf(out, "<td%s>%" PRIu64 " ok, %" PRIu64 " failed",
+		        r->rpt_failed ? " class=\"warn\"" : "", r->rpt_ok,
+		        r->rpt_failed);
+		if (r->pol->mode == POLICY_MODE_TESTING)
+			fprintf(out, "; enforce: %s", tlsrpt_verdict_name(
+			        (enum tlsrpt_verdict_status)r->verdict_rpt));
+		if (r->rpt_top) {
+			fputs("<br>", out);
+			escape_html_str(out, r->rpt_top);
+		}
+		fputs("</td>", out);
+	}
 	if (r->verdict < 0) {
 		fputs("<td>not checked yet</td>", out);
 	} else if (r->problems == NULL) {
@@ -372,6 +415,7 @@ void status_write_html(FILE *out, const struct snapshot *s, time_t now,
 	      "<th class=\"num\">Fetches, this id</th>"
 	      "<th class=\"num\">Fetches, older ids</th>"
 	      "<th>Certificate expires</th><th>Retirement</th>"
+	      "<th>TLS reports (30 days)</th>"
 	      "<th>Problems (monitor)</th></tr></thead>\n"
 	      "<tbody>\n", out);
 	for (size_t i = 0; i < sum.domains; i++) {

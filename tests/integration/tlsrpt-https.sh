@@ -147,6 +147,27 @@ d = json.load(open(sys.argv[1]))
 print([(x["domain"], x["successful"], x["failed"], x["reports"]) for x in d["domains"]])' "$T/r.json")" \
 	"[('example.com', 277, 15, 5)]" "--report: the five reports, each once"
 
+# The daemon's own summary of the last days (status page, metrics): a
+# report of yesterday, made now, then a reload (which records at once).
+python3 -c 'import json, sys, datetime
+r = json.load(open(sys.argv[1]))
+d = (datetime.datetime.utcnow() - datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+r["date-range"] = {"start-datetime": d + "T00:00:00Z", "end-datetime": d + "T23:59:59Z"}
+r["report-id"] = "recent-" + d
+json.dump(r, open(sys.argv[2], "w"))' "$F/google.json" "$T/recent.json"
+t_like "$(post "$T/recent.json" -H 'Content-Type: application/tlsrpt+json')" "^200 " \
+	"a report of yesterday is stored"
+stsd_reload
+wait_for sh -c "curl -s http://127.0.0.1:$ADMIN_PORT/metrics | grep -q '^stsd_tlsrpt_ready_for_enforce{domain=\"example.com\"}'"
+t_like "$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics")" \
+	'stsd_tlsrpt_ready_for_enforce\{domain="example.com"\} 0' \
+	"metrics: not ready for enforce (one day of reports is not the window)"
+t_like "$(curl -s "http://127.0.0.1:$ADMIN_PORT/status.json")" \
+	'"tls_reports": \{"successful": [1-9][0-9]*, "failed": [0-9]+, "ready_for_enforce": "not-ready"' \
+	"status.json: the last days' sessions and the verdict"
+t_like "$(curl -s "http://127.0.0.1:$ADMIN_PORT/")" "ok, [0-9]+ failed; enforce: not-ready" \
+	"the status page: the last days' failures and the verdict"
+
 stsd_stop
 t_is "$STSD_STATUS" 0 "stsd exits 0"
 
