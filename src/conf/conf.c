@@ -248,6 +248,7 @@ static void set_defaults(struct loader *L)
 	c->tlsrpt_keep_days = CONF_DEFAULT_TLSRPT_KEEP_DAYS;
 	c->tlsrpt_ready_days = CONF_DEFAULT_TLSRPT_READY_DAYS;
 	c->tlsrpt_ready_orgs = CONF_DEFAULT_TLSRPT_READY_ORGS;
+	c->tlsrpt_per_address = CONF_DEFAULT_TLSRPT_PER_ADDRESS;
 }
 
 /* Reads the main file and every file it includes, walking each. */

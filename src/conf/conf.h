@@ -132,6 +132,7 @@ struct conf {
 	unsigned tlsrpt_ready_days;     /* ready-for-enforce window (14) */
 	unsigned tlsrpt_ready_orgs;     /* organisations it needs (2) */
 	char *tlsrpt_path;              /* HTTPS intake path, or NULL: off */
+	unsigned tlsrpt_per_address;    /* uploads per client address a minute */
 	struct conf_acme acme;
 
 	/* process: */
@@ -165,6 +166,8 @@ struct conf {
 #define CONF_DEFAULT_TLSRPT_READY_ORGS 2
 #define CONF_MAX_TLSRPT_READY_ORGS 1000
 #define CONF_MAX_TLSRPT_PATH 256        /* bytes of tlsrpt.path */
+#define CONF_DEFAULT_TLSRPT_PER_ADDRESS 600
+#define CONF_MAX_TLSRPT_PER_ADDRESS 100000
 /* Under state_dir: the ACME account key, and HOST.pem + HOST.key per name. */
 #define CONF_ACME_ACCOUNT_KEY "acme/account.key"
 #define CONF_ACME_CERTS_DIR "acme/certs"

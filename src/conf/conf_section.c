@@ -688,12 +688,13 @@ const struct schema conf_dns_schema = {
 
 enum tlsrpt_key {
 	TLSRPT_KEEP_DAYS, TLSRPT_READY_DAYS, TLSRPT_READY_ORGS, TLSRPT_PATH,
-	TLSRPT_N
+	TLSRPT_PER_ADDRESS, TLSRPT_N
 };
 
 static const char *const tlsrpt_keys[TLSRPT_N] = {
 	[TLSRPT_KEEP_DAYS] = "keep_days", [TLSRPT_READY_DAYS] = "ready_days",
 	[TLSRPT_READY_ORGS] = "ready_organizations", [TLSRPT_PATH] = "path",
+	[TLSRPT_PER_ADDRESS] = "per_address_per_minute",
 };
 
 /* The HTTPS intake's path: compared byte for byte with the request's (no
@@ -734,6 +735,10 @@ static void tlsrpt_key(struct loader *L, struct file *F, unsigned key,
 	case TLSRPT_READY_ORGS:
 		if (conf_uint(L, F, v, 1, CONF_MAX_TLSRPT_READY_ORGS, &n))
 			L->c->tlsrpt_ready_orgs = (unsigned)n;
+		break;
+	case TLSRPT_PER_ADDRESS:
+		if (conf_uint(L, F, v, 1, CONF_MAX_TLSRPT_PER_ADDRESS, &n))
+			L->c->tlsrpt_per_address = (unsigned)n;
 		break;
 	case TLSRPT_PATH: {
 		const char *s = conf_str(L, F, v), *why;

@@ -24,6 +24,7 @@
 
 #include "gunzip.h"
 #include "intake.h"
+#include "ratelimit.h"
 #include "log.h"
 #include "store.h"
 #include "store_tlsrpt.h"
@@ -32,7 +33,7 @@
 
 enum answer_kind {
 	A_STORED, A_DUPLICATE, A_NOT_REPORT, A_NOT_OURS, A_METHOD, A_TOO_LARGE,
-	A_BUSY, A_N
+	A_BUSY, A_RATE, A_N
 };
 
 static const struct {
@@ -46,6 +47,8 @@ static const struct {
 	[A_METHOD] = { 405, "POST a TLS report here\n" },
 	[A_TOO_LARGE] = { 413, "report too large\n" },
 	[A_BUSY] = { 503, "busy; try again later\n" },
+	[A_RATE] = { 429, "too many reports from this address; try again "
+	             "later\n" },
 };
 
 /* Built once, kept for the life of the process: a response queued on a
@@ -99,7 +102,7 @@ static int build_answers(void)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 		if (k == A_METHOD)
 			MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "POST");
-		if (k == A_BUSY)
+		if (k == A_BUSY || k == A_RATE)
 			MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "60");
 		answers[k] = (struct http_answer){ r, answer_text[k].status, strlen(b) };
 	}
@@ -318,6 +321,28 @@ bool intake_wanted(const struct conf *c, enum listen_kind kind,
 	       path != NULL && strcmp(path, c->tlsrpt_path) == 0;
 }
 
+/* The per-address rate (tlsrpt.per_address_per_minute): one table for
+ * every listener, taken for a few instructions per upload; a reload that
+ * changes the limit starts the counts afresh. */
+static pthread_mutex_t rate_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct ratelimit rate;
+static bool rate_ready;
+
+static bool address_allowed(const struct conf *c, const char *peer)
+{
+	bool ok;
+
+	pthread_mutex_lock(&rate_lock);
+	if (!rate_ready || rate.limit != c->tlsrpt_per_address) {
+		ratelimit_init(&rate, c->tlsrpt_per_address,
+		               INTAKE_PER_ADDRESS_WINDOW);
+		rate_ready = true;
+	}
+	ok = ratelimit_allow(&rate, peer, (int64_t)time(NULL));
+	pthread_mutex_unlock(&rate_lock);
+	return ok;
+}
+
 const struct http_answer *intake_route(struct MHD_Connection *mc,
                                        const struct conf *c,
                                        const char *method, const char *peer,
@@ -338,6 +363,10 @@ const struct http_answer *intake_route(struct MHD_Connection *mc,
 	                   strtoull(cl, NULL, 10) > INTAKE_BODY_MAX)) {
 		tlsrpt_stats_count(TLSRPT_STATS_TOO_LARGE);
 		return answer(A_TOO_LARGE);
+	}
+	if (!address_allowed(c, peer)) {
+		tlsrpt_stats_count(TLSRPT_STATS_RATE);
+		return answer(A_RATE);
 	}
 	if (atomic_fetch_add(&uploads, 1) >= INTAKE_MAX_UPLOADS) {
 		atomic_fetch_sub(&uploads, 1);

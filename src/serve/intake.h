@@ -20,6 +20,8 @@
  *       no domain served here: sending it again cannot help;
  *   405 not a POST (Allow: POST);
  *   413 too large (body, decompressed size or expansion ratio);
+ *   429 (Retry-After) more than tlsrpt.per_address_per_minute uploads
+ *       from one address in a minute;
  *   503 (Retry-After) too many uploads at once (INTAKE_MAX_UPLOADS), or
  *       the database is busy or failing: the sender may retry. Never for a
  *       bad report.
@@ -41,6 +43,7 @@
 
 #define INTAKE_BODY_MAX (1u << 20)      /* bytes of a POST body */
 #define INTAKE_MAX_UPLOADS 8            /* requests being read or worked on */
+#define INTAKE_PER_ADDRESS_WINDOW 60    /* tlsrpt.per_address_per_minute */
 
 struct intake_req;
 

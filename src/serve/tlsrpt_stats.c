@@ -31,6 +31,7 @@ static const char *const names[TLSRPT_STATS_N] = {
 	[TLSRPT_STATS_NOT_OURS] = "not-ours",
 	[TLSRPT_STATS_METHOD] = "method",
 	[TLSRPT_STATS_BUSY] = "busy",
+	[TLSRPT_STATS_RATE] = "rate",
 };
 
 const char *tlsrpt_stats_name(enum tlsrpt_stats_result r)

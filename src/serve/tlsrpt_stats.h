@@ -30,11 +30,12 @@ enum tlsrpt_stats_result {
 	TLSRPT_STATS_NOT_OURS,          /* no policy domain served here */
 	TLSRPT_STATS_METHOD,            /* not a POST */
 	TLSRPT_STATS_BUSY,              /* too many uploads, store busy */
+	TLSRPT_STATS_RATE,              /* too many from one address */
 	TLSRPT_STATS_N
 };
 
 /* "stored", "duplicate", "gzip", "too-large", "json", "schema",
- * "not-ours", "method", "busy". */
+ * "not-ours", "method", "busy", "rate". */
 const char *tlsrpt_stats_name(enum tlsrpt_stats_result r);
 
 void tlsrpt_stats_count(enum tlsrpt_stats_result r);

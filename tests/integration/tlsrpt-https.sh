@@ -168,6 +168,18 @@ t_like "$(curl -s "http://127.0.0.1:$ADMIN_PORT/status.json")" \
 t_like "$(curl -s "http://127.0.0.1:$ADMIN_PORT/")" "ok, [0-9]+ failed; enforce: not-ready" \
 	"the status page: the last days' failures and the verdict"
 
+# One address may post tlsrpt.per_address_per_minute reports a minute.
+write_conf "$T/stsd.yaml" "tlsrpt: {path: /tlsrpt, per_address_per_minute: 3}"
+stsd_reload
+codes=
+for i in 1 2 3 4 5; do
+	codes="$codes $(post "$T/google.json.gz" -H 'Content-Type: application/tlsrpt+gzip' | cut -d' ' -f1)"
+done
+t_is "$codes" " 200 200 200 429 429" \
+	"per_address_per_minute 3: the fourth and fifth in a minute get 429"
+t_like "$(curl -s "http://127.0.0.1:$ADMIN_PORT/metrics")" \
+	'stsd_tlsrpt_rejected_total\{reason="rate"\} 2$' "metrics: rejected by rate (2)"
+
 stsd_stop
 t_is "$STSD_STATUS" 0 "stsd exits 0"
 
