@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_names.h"
 #include "conf.h"
 #include "history_cmd.h"
 #include "name.h"
@@ -92,16 +93,8 @@ int history_run(const char *state_dir, char **names, int n,
 		rc = EXIT_ERROR;
 		goto out;
 	}
-	for (int i = 0; i < n; i++) {
-		const char *why = name_normalize(names[i], norm[i], 0);
-
-		if (why != NULL) {
-			fprintf(err, "stsd: \"%s\" is not a domain name: %s\n",
-			        names[i], why);
-			rc = EXIT_USAGE;
-		}
-		list[i] = norm[i];
-	}
+	if (cli_names_normalize(names, n, norm, list, err) != 0)
+		rc = EXIT_USAGE;
 	if (rc != EXIT_OK)
 		goto out;
 	s = store_open(state_dir, STORE_READONLY, NULL, msg, sizeof(msg));

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli_names.h"
 #include "import_report.h"
 #include "log.h"
 #include "name.h"
@@ -265,16 +266,8 @@ int tlsrpt_report_run(const struct conf *c, char **names, int n,
 
 	if (norm == NULL || list == NULL)
 		goto oom;
-	for (int i = 0; i < n; i++) {
-		const char *why = name_normalize(names[i], norm[i], 0);
-
-		if (why != NULL) {
-			fprintf(err, "stsd: \"%s\" is not a domain name: %s\n",
-			        names[i], why);
-			rc = EXIT_USAGE;
-		}
-		list[i] = norm[i];
-	}
+	if (cli_names_normalize(names, n, norm, list, err) != 0)
+		rc = EXIT_USAGE;
 	if (rc == EXIT_OK && tlsrpt_summary_params_init(&p, now, since,
 	    c->tlsrpt_ready_days, c->tlsrpt_ready_orgs) != 0) {
 		fprintf(err, "stsd: --since \"%s\": expected a day (YYYY-MM-DD) "
