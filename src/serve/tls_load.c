@@ -18,9 +18,13 @@
  * never from NAME.
  *
  * Everything is read and parsed once, eagerly, in tls_store_load(); a
- * handshake only does a hash lookup. (10 000 ECDSA pairs load in well under
- * a second; lazy loading would move file I/O and its errors onto the
- * request path.)
+ * handshake only does a hash lookup. (Lazy loading would move file I/O and
+ * its errors onto the request path.) What makes loading cost is GnuTLS's
+ * ASN.1 parsing, so nothing is parsed twice: an intermediate that many
+ * chains send is parsed once and shared (see "shared intermediates"), and
+ * an elliptic-curve key is matched to its certificate by curve and point,
+ * not by DER-encoding both public keys to hash them. 10 000 ECDSA pairs
+ * from one CA: about 0.8 s of CPU (was 1.6 s).
  *
  * Every problem is reported through diag with the location of the entry
  * that named the file; tls_store_load() returns no store when any was an
