@@ -418,9 +418,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	/* MHD sends a body right after the head: one write for both. */
-	if (!c->req.head && c->req.answer->len > 0)
-		tlsio_arm(c->io);
+	/* TLS: head and body in one write when a body follows (tlsio.h). */
+	tlsio_arm_response(c->io, c->req.answer->status,
+	                   c->req.head ? 0 : c->req.answer->len);
 	return MHD_queue_response(mc, c->req.answer->status,
 	                          c->req.answer->resp);
 }

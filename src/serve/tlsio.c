@@ -190,6 +190,17 @@ void tlsio_arm(struct tlsio *io)
 		io->armed = true;
 }
 
+bool tlsio_arm_response(struct tlsio *io, unsigned status, size_t body_len)
+{
+	bool body = body_len > 0 && status >= 200 && status != 204 &&
+	            status != 304;
+
+	if (io == NULL || !body)
+		return false;
+	io->armed = true;
+	return true;
+}
+
 /* One non-blocking attempt to send what is held. */
 static void flush_held(struct tlsio *io)
 {

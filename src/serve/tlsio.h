@@ -29,6 +29,7 @@
 #ifndef STSD_TLSIO_H
 #define STSD_TLSIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct tlsio;
@@ -52,6 +53,14 @@ struct tlsio *tlsio_attach(void *session, int fd);
 /* The next record pushed is a response head whose body record follows
  * at once: hold it and send both together. NULL is fine (no-op). */
 void tlsio_arm(struct tlsio *io);
+
+/*
+ * Arms io for a response about to be queued when libmicrohttpd will send a
+ * body right after its head: `body_len` bytes of body (0 for a HEAD
+ * request), a status that may carry one (not 1xx, 204 or 304). Returns
+ * whether it armed. NULL is fine.
+ */
+bool tlsio_arm_response(struct tlsio *io, unsigned status, size_t body_len);
 
 /*
  * The request is over: drops a pending arm and tries once (non-blocking) to

@@ -429,6 +429,42 @@ static void client_vanishes(const char *prio, const char *name)
 	pair_close(&p);
 }
 
+/* Which responses arm: only those whose body follows the head. */
+static void arm_rules(void)
+{
+	struct pair p;
+
+	if (!pair_open(&p, "NORMAL", NULL, 0, false)) {
+		ok(0, "arm rules: handshake");
+		return;
+	}
+	ok(tlsio_arm_response(p.io, 200, 74), "a 200 with a body arms");
+	tlsio_request_done(p.io);
+	ok(tlsio_arm_response(p.io, 404, 10), "a 404 with a short body arms");
+	tlsio_request_done(p.io);
+	ok(tlsio_arm_response(p.io, 405, 19), "a 405 with a short body arms");
+	tlsio_request_done(p.io);
+	ok(!tlsio_arm_response(p.io, 200, 0), "HEAD (no body) does not");
+	ok(!tlsio_arm_response(p.io, 204, 10), "204 does not");
+	ok(!tlsio_arm_response(p.io, 304, 10), "304 does not");
+	ok(!tlsio_arm_response(p.io, 100, 10), "1xx does not");
+	ok(!tlsio_arm_response(NULL, 200, 10), "no tlsio (plain HTTP): no-op");
+	/* a HEAD: the head goes out on its own, at once */
+	{
+		struct tlsio_stats before = tlsio_stats(p.io);
+		char got[512];
+		size_t at = 0, hl = strlen(head);
+
+		tlsio_arm_response(p.io, 200, 0);
+		server_send(&p, head, hl, got, &at, sizeof(got));
+		is_int((long)(tlsio_stats(p.io).sends - before.sends), 1,
+		       "HEAD: the head is sent by its own push");
+		at += client_read(&p, got + at, hl - at);
+		is_mem(got, at, head, hl, "HEAD: the head arrives");
+	}
+	pair_close(&p);
+}
+
 static void suite(const char *prio, const char *name)
 {
 	struct pair p;
@@ -477,6 +513,7 @@ int main(void)
 	if (gnutls_global_init() < 0)
 		DIE("gnutls_global_init");
 	make_credentials();
+	arm_rules();
 	suite("NORMAL:-VERS-ALL:+VERS-TLS1.3", "TLS 1.3");
 	suite("NORMAL:-VERS-ALL:+VERS-TLS1.2", "TLS 1.2");
 	gnutls_certificate_free_credentials(server_cred);
