@@ -371,6 +371,7 @@ static void tiny_sndbuf(const char *prio, const char *name, bool tcp)
 
 			fill += 300;
 			if (n == GNUTLS_E_AGAIN) {
+				again++;
 				again += server_send(&p, big, 300, got, &at,
 				                     cap);
 				break;
