@@ -241,6 +241,54 @@ def main():
                 sorted(set(map(str, tln)))[0] if tln else "?"))
         p("")
 
+    # ---- issue 12: system calls per response; stsd at scale vs nginx at 1
+    for n in sorted({k[1] for k in rows if k[0] == "syscalls"}):
+        p("## System calls per keep-alive HTTPS response")
+        p("")
+        p("`strace -f -c` attached to the server's processes during `wrk "
+          "-t1 -c%s` at %s domain%s; every system call of the server "
+          "counted, divided by the responses wrk received (strace slows "
+          "the servers: only the counts mean anything here)." % (
+              env("KA_CONNS", "50"), fmt(n), "" if n == 1 else "s"))
+        p("")
+        p("| server | per response | the main ones | target |")
+        p("|---|---:|---|---|")
+        for server in ("stsd", "nginx"):
+            v = rows.get(("syscalls", n, "syscalls_per_response", server))
+            if not v:
+                continue
+            det = notes.get(("syscalls", n, "syscalls_per_response", server), [""])
+            p("| %s | %s | %s | %s |" % (
+                server, fmt(med(v), 2), det[-1].replace(",", ", "),
+                verdict(med(v), "<=", 3) if server == "stsd" else ""))
+        p("")
+    for n in sorted({k[1] for k in rows if k[0] == "scale"}):
+        s = rows.get(("scale", n, "https_keepalive", "stsd"))
+        g = rows.get(("scale", n, "https_keepalive", "nginx"))
+        sc = rows.get(("scale", n, "https_keepalive_cpu", "stsd"))
+        gc = rows.get(("scale", n, "https_keepalive_cpu", "nginx"))
+        p("## stsd at %s domains against nginx at 1 domain" % fmt(n))
+        p("")
+        p("Keep-alive HTTPS (`wrk -t1 -c%s`), stsd serving %s domains with "
+          "one certificate each (the last domain requested), nginx serving "
+          "one; alternating which goes first." % (env("KA_CONNS", "50"), fmt(n)))
+        p("")
+        p("| metric | stsd at %s | nginx at 1 | stsd/nginx | target |" % fmt(n))
+        p("|---|---:|---:|---:|---|")
+        r = ratio(med(s or []), med(g or []))
+        p("| keep-alive HTTPS, req/s | %s%s | %s%s | %s | %s |" % (
+            fmt(med(s or [])), spread(s or []), fmt(med(g or [])),
+            spread(g or []), fmt(r, 2), verdict(r, ">=", 1.0)))
+        r = ratio(med(sc or []), med(gc or []))
+        p("| &nbsp;&nbsp;server CPU, ms per 10 000 requests | %s%s | %s%s | %s | |" % (
+            fmt(med(sc or []), 1), spread(sc or [], 1), fmt(med(gc or []), 1),
+            spread(gc or [], 1), fmt(r, 2)))
+        hwm = rows.get(("scale", n, "rss", "stsd"))
+        if hwm:
+            p("")
+            p("stsd's peak RSS at %s domains: %s kB." % (fmt(n), fmt(med(hwm))))
+        p("")
+
     # ---- memory
     msizes = sorted({k[1] for k in rows if k[0] == "rss"})
     if msizes:

@@ -18,7 +18,8 @@ SIZES="1 1000"                  # domains, for throughput, CPU and latency
 RSS_SIZES="1 1000 10000"        # domains, for the idle memory figures
 START_SIZES="10000 100000"      # domains, for stsd start-up and reload
 NGINX_START=10000               # domains, for nginx start-up and reload
-SECTIONS="throughput rss startup"
+SCALE_N=100000                  # domains of stsd in the scale comparison
+SECTIONS="throughput syscalls scale rss startup"
 WORK=${TMPDIR:-/tmp}/stsd-bench
 OUT=
 STSD=
@@ -40,7 +41,10 @@ usage() {
 	  --rss-sizes "N ..."    domain counts for idle memory (default "$RSS_SIZES")
 	  --start-sizes "N ..."  domain counts for stsd start-up/reload (default "$START_SIZES")
 	  --nginx-start N    domain count for nginx start-up/reload (default $NGINX_START)
-	  --sections "..."   any of: throughput rss startup (default all)
+	  --scale N          stsd's domains in the scale comparison against nginx
+	                     at 1 domain (default $SCALE_N)
+	  --sections "..."   any of: throughput syscalls scale rss startup
+	                     (default all)
 	  --quick            a smoke run: 1 run of 3 s, 10 domains everywhere
 	  --stsd PATH        use this stsd binary instead of building one
 	  --work DIR         scratch directory (default $WORK; certificates are cached there)
@@ -62,9 +66,10 @@ while [ $# -gt 0 ]; do
 	--rss-sizes) RSS_SIZES=$2; shift ;;
 	--start-sizes) START_SIZES=$2; shift ;;
 	--nginx-start) NGINX_START=$2; shift ;;
+	--scale) SCALE_N=$2; shift ;;
 	--sections) SECTIONS=$2; shift ;;
 	--quick) RUNS=1 SECS=3 SIZES=10 RSS_SIZES=10 START_SIZES=10
-	         NGINX_START=10 ;;
+	         NGINX_START=10 SCALE_N=100 ;;
 	--stsd) STSD=$2; shift ;;
 	--work) WORK=$2; shift ;;
 	--out) OUT=$2; shift ;;
@@ -397,6 +402,7 @@ kv() {
 # ---- results -----------------------------------------------------------------
 
 RESULTS=$WORK/results.tsv
+SECTION=throughput      # the section run_metric records under
 # record SECTION N METRIC SERVER VALUE [UNIT] [NOTE]
 record() {
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" \
@@ -469,8 +475,8 @@ run_metric() {
 	local note="errors=$errs"
 	[ -n "$(kv "$out" client_cpu_ms)" ] && \
 		note="$note client_cpu_ms=$(kv "$out" client_cpu_ms)"
-	record throughput "$n" "$metric" "$kind" "$rate" "req/s" "$note"
-	record throughput "$n" "${metric}_cpu" "$kind" "$cpu" "ms/10k" ""
+	record "$SECTION" "$n" "$metric" "$kind" "$rate" "req/s" "$note"
+	record "$SECTION" "$n" "${metric}_cpu" "$kind" "$cpu" "ms/10k" ""
 	if [ "$metric" = latency ] || [ "$metric" = full_handshakes ]; then
 		record throughput "$n" "${metric}_p50" "$kind" "$(kv "$out" p50_us)" us ""
 		record throughput "$n" "${metric}_p99" "$kind" "$(kv "$out" p99_us)" us ""
@@ -544,6 +550,91 @@ section_throughput() {
 		stop_server "$spid"
 		stop_server "$npid"
 	done
+}
+
+# ---- issue 12: system calls per response, and stsd at scale vs nginx at 1 ----
+
+# count_syscalls KIND PID N PORT HOST: keep-alive HTTPS under wrk with
+# strace -c -f attached to the server's processes; records the system calls
+# per response (all of them, and the main ones). strace slows the server
+# down: the rate is meaningless here, the count per response is not.
+count_syscalls() {
+	local kind=$1 pid=$2 n=$3 port=$4 host=$5 p out reqs f sp
+	local args=()
+	for p in $(server_pids "$pid"); do args+=(-p "$p"); done
+	f=$WORK/strace-$kind-$n.txt
+	strace -f -c -o "$f" "${args[@]}" 2>/dev/null &
+	sp=$!
+	PIDS+=("$sp")
+	sleep 1     # attached
+	out=$(wrk_sni -t1 -c"$KA_CONNS" -d"${SECS}s" \
+		"https://$host:$port/.well-known/mta-sts.txt" 2>&1) || true
+	kill -INT "$sp" 2>/dev/null || true
+	wait "$sp" 2>/dev/null || true
+	forget_pid "$sp"
+	reqs=$(printf '%s\n' "$out" | awk '/requests in/ { print $1 }')
+	[ -n "$reqs" ] && [ "$reqs" -gt 0 ] || die "wrk under strace failed: $out"
+	# strace -c: "% time seconds usecs/call calls [errors] syscall"
+	local per detail
+	per=$(awk -v r="$reqs" '$NF == "total" { printf "%.2f", $4 / r }' "$f")
+	detail=$(awk -v r="$reqs" 'NF >= 5 && $4 ~ /^[0-9]+$/ && $NF != "total" &&
+		$4 / r >= 0.01 { printf "%s%s=%.2f", sep, $NF, $4 / r; sep = "," }' "$f")
+	record syscalls "$n" syscalls_per_response "$kind" "$per" "" "$detail"
+	log "  $kind n=$n: $per system calls per keep-alive HTTPS response ($detail)"
+}
+
+section_syscalls() {
+	command -v strace >/dev/null || { log "no strace: section skipped"; return; }
+	local n=1 sd=$WORK/sc-s nd=$WORK/sc-n hp_s pp_s hp_n pp_n spid npid
+	local host=mta-sts.d1.test
+	hp_s=$(free_port); pp_s=$(free_port); hp_n=$(free_port); pp_n=$(free_port)
+	make_certs "$n"
+	write_stsd_conf "$sd" "$n" tls "$hp_s" "$pp_s"
+	rm -rf "$nd"; write_nginx_conf "$nd" "$n" "$hp_n" "$pp_n"
+	echo "127.0.0.1 localhost $host" >"$WORK/hosts"
+	start_stsd "$sd"; spid=$SERVER_PID
+	start_nginx "$nd"; npid=$SERVER_PID
+	wait_ready "$spid" "$hp_s" "$host" "mx.d1.test" >/dev/null
+	wait_ready "$npid" "$hp_n" "$host" "mx.d1.test" >/dev/null
+	log "system calls per keep-alive HTTPS response (wrk -c$KA_CONNS)"
+	count_syscalls stsd "$spid" "$n" "$hp_s" "$host"
+	count_syscalls nginx "$npid" "$n" "$hp_n" "$host"
+	stop_server "$spid"
+	stop_server "$npid"
+}
+
+# stsd serving SCALE_N domains (one certificate each) against nginx serving
+# one: keep-alive HTTPS, the last domain of stsd's, alternating who goes
+# first. Recorded under section "scale" with N = SCALE_N for both rows.
+section_scale() {
+	local n=$SCALE_N sd=$WORK/sc-big nd=$WORK/sc-one
+	local hp_s pp_s hp_n pp_n spid npid r
+	local big=mta-sts.d$n.test one=mta-sts.d1.test
+	hp_s=$(free_port); pp_s=$(free_port); hp_n=$(free_port); pp_n=$(free_port)
+	make_certs "$n"
+	make_certs 1
+	write_stsd_conf "$sd" "$n" tls "$hp_s" "$pp_s"
+	rm -rf "$nd"; write_nginx_conf "$nd" 1 "$hp_n" "$pp_n"
+	echo "127.0.0.1 localhost $big $one" >"$WORK/hosts"
+	start_stsd "$sd"; spid=$SERVER_PID
+	start_nginx "$nd"; npid=$SERVER_PID
+	wait_ready "$spid" "$hp_s" "$big" "mx.d$n.test" "" 600 >/dev/null
+	wait_ready "$npid" "$hp_n" "$one" "mx.d1.test" >/dev/null
+	log "stsd at $n domains (pid $spid) vs nginx at 1 (pid $npid)"
+	SECTION=scale
+	for r in $(seq "$RUNS"); do
+		if [ $((r % 2)) = 1 ]; then
+			run_metric stsd "$spid" "$n" https_keepalive "$hp_s" "$big"
+			run_metric nginx "$npid" "$n" https_keepalive "$hp_n" "$one"
+		else
+			run_metric nginx "$npid" "$n" https_keepalive "$hp_n" "$one"
+			run_metric stsd "$spid" "$n" https_keepalive "$hp_s" "$big"
+		fi
+	done
+	SECTION=throughput
+	record scale "$n" rss stsd "$(status_kb "$spid" VmHWM)" kB ""
+	stop_server "$spid"
+	stop_server "$npid"
 }
 
 section_rss() {
@@ -712,8 +803,8 @@ main() {
 		printf 'RUNS=%q\nSECS=%q\nQUIET_NOTE=%q\n' "$RUNS" "$SECS" "$QUIET_NOTE"
 		printf 'BUSY_BEFORE=%q\nBUSY_AFTER=%q\nSRC=%q\n' \
 			"$BUSY_BEFORE" "$BUSY_AFTER" "$SRC"
-		printf 'HS_WORKERS=%q\nKA_CONNS=%q\nLAT_RATE=%q\n' \
-			"$HS_WORKERS" "$KA_CONNS" "$LAT_RATE"
+		printf 'HS_WORKERS=%q\nKA_CONNS=%q\nLAT_RATE=%q\nSCALE_N=%q\n' \
+			"$HS_WORKERS" "$KA_CONNS" "$LAT_RATE" "$SCALE_N"
 	} >"$WORK/report.env"
 	rm -f "$WORK/machine.json"
 	render_report

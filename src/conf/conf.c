@@ -120,6 +120,7 @@ static void top_key(struct loader *L, struct file *F, unsigned key,
 		if (path) {
 			free(c->state_dir);
 			c->state_dir = path;
+			c->state_dir_set = true;
 		}
 		break;
 	}

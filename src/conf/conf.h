@@ -118,6 +118,7 @@ struct conf {
 	size_t n_dns_host_addrs;
 
 	char *state_dir;                /* the state database's directory */
+	bool state_dir_set;             /* written in the file (not the default) */
 
 	/* monitor: what senders see of every served domain, in the background */
 	bool monitor_enabled;           /* default true */

@@ -213,12 +213,14 @@ static void print_retirement(const struct conf *c, const struct policy **list,
 }
 
 /* --check: is the state database usable? Never the exit status: serving
- * works without it. */
+ * works without it. The default directory is the installation's to make:
+ * only a state_dir the file names is checked. */
 static void check_state(const struct conf *c)
 {
 	char msg[STORE_ERR_LEN];
 
-	if (store_check(c->state_dir, msg, sizeof(msg)) != STORE_OK)
+	if (c->state_dir_set &&
+	    store_check(c->state_dir, msg, sizeof(msg)) != STORE_OK)
 		log_warnx("%s: warning: state database: %s; stsd serves without "
 		          "it (no history, no fetch counts, no retirement dates)",
 		          c->path, msg);

@@ -60,6 +60,7 @@
 #include "stats.h"
 #include "template.h"
 #include "tls.h"
+#include "tlsio.h"
 
 #define STOP_POLL_NS 20000000L              /* 20 ms */
 
@@ -103,6 +104,7 @@ struct http_conn {
 	void *tls;                  /* gnutls_session_t; NULL on plain HTTP */
 	struct tls_conn tlsc;       /* its store, and what its hook refused */
 	bool served;                /* a request was routed on it */
+	struct tlsio *io;           /* its transport; NULL: GnuTLS's own */
 	bool trusted;               /* peer is a trusted proxy */
 	char peer[INET6_ADDRSTRLEN];
 	struct http_req req;
@@ -353,6 +355,10 @@ static struct http_conn *conn_open(struct http_listener *l,
 	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (ci == NULL)
 		goto fail;
+	/* Fewer system calls per response (tlsio.h); without it, GnuTLS's
+	 * default transport still works. */
+	if (session != NULL)
+		c->io = tlsio_attach(session, ci->connect_fd);
 	/* The first request head must be in within the timeout (a TLS
 	 * handshake included), however the bytes trickle in. */
 	reaper_add(l->srv->reaper, &c->reap, ci->connect_fd,
@@ -410,6 +416,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc,
 			count_failed_handshake(c);
 		tls_conn_clear(&c->tlsc);
 		snapshot_release(c->snap);
+		tlsio_free(c->io);
 		free(c);
 	}
 }
@@ -487,6 +494,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	/* TLS: head and body in one write when a body follows (tlsio.h). */
+	tlsio_arm_response(c->io, c->req.answer->status,
+	                   c->req.head ? 0 : c->req.answer->len);
 	return MHD_queue_response(mc, c->req.answer->status,
 	                          c->req.answer->resp);
 }
@@ -506,6 +516,7 @@ static void on_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 	reaper_set_due(&c->reap, reaper_now_ms() + l->srv->head_ms);
 	intake_end(c->req.intake);
 	c->req.intake = NULL;
+	tlsio_request_done(c->io);
 	if (c->req.answer == NULL)
 		return;     /* never routed (e.g. the client left mid-headers) */
 	stats_count_request(c->snap->stats, l->index, c->req.domain,

@@ -87,7 +87,7 @@ void tls_chain_free(struct tls_chain *ch)
 
 	if (ch == NULL)
 		return;
-	for (i = 0; i < ch->n_pcerts; i++)
+	for (i = 0; i < ch->n_owned; i++)
 		gnutls_pcert_deinit(&ch->pcerts[i]);
 	free(ch->pcerts);
 	if (ch->key != NULL)
@@ -205,6 +205,12 @@ void tls_store_free(struct tls_store *s)
 	for (i = 0; i < s->n_chains; i++)
 		tls_chain_free(s->chains[i]);
 	free(s->chains);
+	/* after the chains, whose copies of these are shallow */
+	for (i = 0; i < s->n_shared; i++) {
+		gnutls_pcert_deinit(s->shared[i]);
+		free(s->shared[i]);
+	}
+	free(s->shared);
 	free(s);
 }
 

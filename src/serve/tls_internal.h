@@ -20,6 +20,9 @@
 struct tls_chain {
 	gnutls_pcert_st *pcerts;        /* leaf first */
 	unsigned n_pcerts;
+	unsigned n_owned;               /* pcerts[0..n_owned) are this chain's;
+	                                 * the rest are shallow copies of the
+	                                 * store's shared intermediates */
 	gnutls_privkey_t key;           /* NULL when the key failed to load */
 	time_t not_after;               /* of the leaf */
 	char **names;                   /* SAN dNSNames, lowercase: map keys */
@@ -34,6 +37,8 @@ struct tls_store {
 	size_t n_chains, cap_chains;
 	struct hostmap *map;            /* name -> struct tls_chain */
 	const struct tls_chain *default_chain;  /* for clients without SNI */
+	gnutls_pcert_st **shared;       /* intermediates shared by chains */
+	size_t n_shared, cap_shared;
 	bool tickets;
 };
 

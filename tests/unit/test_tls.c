@@ -28,6 +28,7 @@
 #include "conf.h"
 #include "diag.h"
 #include "tls.h"
+#include "tls_internal.h"
 #include "tap.h"
 
 static const char *dir;
@@ -68,7 +69,13 @@ static const char gen_script[] =
 	"LEAF_KEY_TYPE=ed25519; make_leaf . ed mta-sts.ed.example\n"
 	"unset LEAF_KEY_TYPE\n"
 	"LEAF_ISSUER=ica; make_leaf . chain mta-sts.chain.example\n"
+	"make_leaf . chain2 mta-sts.chain2.example\n"
 	"unset LEAF_ISSUER\n"
+	"LEAF_KEY_TYPE=ed25519; make_leaf . ed2 mta-sts.ed2.example\n"
+	"unset LEAF_KEY_TYPE\n"
+	/* the same chain written with CRLF and extra text between blocks */
+	"sed 's/$/\\r/' chain2.pem | sed '1i\\\nsubject=leaf' >crlf.pem\n"
+	"cp -p chain2.key crlf.key\n"
 	"sed -n '1,/END CERTIFICATE/p' chain.pem >chainleaf.pem\n"
 	"cat chainleaf.pem ca.pem ica.pem >misordered.pem\n"
 	"cp chain.key misordered.key\n"
@@ -412,6 +419,80 @@ static void test_key_mismatch(void)
 	expect_fail(&f, P(CONF_FILE ":11:10: error: private key %s/wild.key "
 	                  "does not match certificate %s/good.pem\n", dir, dir),
 	            "key of the same type");
+}
+
+static void test_ed_key_mismatch(void)
+{
+	struct cfg f;
+
+	cfg_init(&f);
+	cfg_pair_paths(&f, P("%s/ed.pem", dir), P("%s/ed2.key", dir));
+	expect_fail(&f, P(CONF_FILE ":11:10: error: private key %s/ed2.key "
+	                  "does not match certificate %s/ed.pem\n", dir, dir),
+	            "Ed25519 key of another certificate");
+}
+
+/*
+ * Chains that send the same intermediate share one parsed copy, owned by
+ * the store; chains the general path loads (out of order) own theirs.
+ */
+static void test_shared_intermediates(void)
+{
+	const struct tls_chain *a, *b, *c = NULL, *m = NULL;
+	struct cfg f;
+	struct tls_store *s;
+
+	cfg_init(&f);
+	cfg_pair(&f, "chain");
+	cfg_pair(&f, "chain2");
+	cfg_pair(&f, "crlf");
+	cfg_pair(&f, "misordered");
+	s = load(&f);
+	ok(s != NULL, "shared intermediates: loads");
+	if (s == NULL)
+		return;
+	is_int(s->n_shared, 1, "one intermediate parsed for three chains");
+	a = tls_store_find(s, "mta-sts.chain.example", 21);
+	b = tls_store_find(s, "mta-sts.chain2.example", 22);
+	for (size_t i = 0; i < s->n_chains; i++) {
+		if (s->chains[i]->order == 2)
+			c = s->chains[i];
+		if (s->chains[i]->order == 3)
+			m = s->chains[i];
+	}
+	ok(a != NULL && b != NULL && c != NULL && m != NULL,
+	   "shared intermediates: every chain found");
+	if (a == NULL || b == NULL || c == NULL || m == NULL) {
+		tls_store_free(s);
+		return;
+	}
+	is_int(a->n_pcerts, 2, "a chain: leaf and intermediate");
+	is_int(a->n_owned, 1, "a chain owns its leaf only");
+	ok(a->pcerts[1].cert.data == s->shared[0]->cert.data &&
+	   b->pcerts[1].cert.data == s->shared[0]->cert.data &&
+	   c->pcerts[1].cert.data == s->shared[0]->cert.data,
+	   "all three send the store's one copy");
+	ok(a->pcerts[1].pubkey == b->pcerts[1].pubkey,
+	   "with one parsed public key");
+	ok(a->pcerts[0].cert.data != b->pcerts[0].cert.data,
+	   "leaves are their own");
+	is_int(m->n_owned, m->n_pcerts,
+	       "a chain out of order owns everything it sends");
+	is_int(m->n_pcerts, 3, "sorted: leaf, intermediate, CA");
+	is_str(diag_text, P(CONF_FILE ":16:11: warning: certificates in "
+	                    "%s/misordered.pem are not a chain in order "
+	                    "(certificate 1 is not issued by certificate 2); "
+	                    "sending them sorted\n", dir),
+	       "shared intermediates: only the misordered chain's warning");
+	tls_store_free(s);     /* ASan/valgrind: each pcert freed once */
+
+	/* all or nothing: a bad pair after shared chains frees them all */
+	cfg_init(&f);
+	cfg_pair(&f, "chain");
+	cfg_pair(&f, "chain2");
+	cfg_pair_paths(&f, P("%s/good.pem", dir), P("%s/wild.key", dir));
+	s = load(&f);
+	ok(s == NULL, "a key mismatch after shared chains: no store");
 }
 
 static void test_validity(void)
@@ -834,6 +915,7 @@ static void test_handshakes(void)
 	cfg_init(&f);
 	cfg_pair(&f, "good");
 	cfg_pair(&f, "chain");
+	cfg_pair(&f, "chain2");
 	cfg_pair(&f, "wild");
 	cfg_pair(&f, "rsa");
 	s = load(&f);
@@ -854,6 +936,12 @@ static void test_handshakes(void)
 	handshake(s, "MTA-STS.Chain.Example.", NULL, NULL, NULL, &r);
 	is_int(r.ret, 0, "SNI in capitals with a trailing dot: succeeds");
 	is_int(r.n_certs, 2, "chain with intermediate: both sent");
+	gnutls_free(r.data.data);
+
+	handshake(s, "mta-sts.chain2.example", NULL, NULL, NULL, &r);
+	is_int(r.ret, 0, "second chain through the shared intermediate: "
+	       "succeeds and verifies");
+	is_int(r.n_certs, 2, "second chain: both sent");
 	gnutls_free(r.data.data);
 
 	handshake(s, "mta-sts.example.org", NULL, NULL, NULL, &r);
@@ -982,6 +1070,8 @@ int main(void)
 	test_coverage();
 	test_default_host();
 	test_key_mismatch();
+	test_ed_key_mismatch();
+	test_shared_intermediates();
 	test_validity();
 	test_cn_only();
 	test_key_permissions();
