@@ -982,6 +982,11 @@ static void load_acme(struct loader *l)
 		}
 		sl.d = &sub;
 		load_pair(&sl, cert, key, at, at);
+		/* The intermediates it parsed are the loader's to share and
+		 * free (shared_free), whatever became of this chain. */
+		l->shared = sl.shared;
+		l->n_shared = sl.n_shared;
+		l->cap_shared = sl.cap_shared;
 		fclose(sub.out);
 		if (sub.errors == 0 && l->s->n_chains > before) {
 			l->s->chains[before]->acme = true;
@@ -1099,8 +1104,10 @@ struct tls_store *tls_store_load(const struct conf *c, struct diag *d)
 	shared_free(&l);        /* the parsed intermediates; pcerts stay */
 	if (tls_store_build_index(l.s) < 0)
 		report_oom(&l, NULL);
-	if (c->acme.enabled && d->errors == errors_before)
+	if (c->acme.enabled && d->errors == errors_before) {
 		load_acme(&l);
+		shared_free(&l);        /* the ACME chains' intermediates too */
+	}
 	if (conf_has_tls(c))
 		check_coverage(&l);
 	if (c->tls_default_host != NULL)
