@@ -91,10 +91,10 @@ int acme_store_write(const char *path, const char *data)
 			goto fail_fd;
 		done += (size_t)n;
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
+	if (fsync(fd) != 0)
+		goto fail_fd;
+	if (close(fd) != 0)
+		goto fail;      /* closed all the same */
 	if (rename(tmp, path) != 0)
 		goto fail;
 	free(tmp);

@@ -672,7 +672,8 @@ int diagnose_main(int argc, char **argv)
 		}
 	}
 	memset(&p, 0, sizeof(p));
-	n = optind < argc ? (size_t)(argc - optind) : conf->n_domains;
+	n = optind < argc ? (size_t)(argc - optind)
+	  : conf != NULL ? conf->n_domains : 0;
 	p.jobs = calloc(n ? n : 1, sizeof(*p.jobs));
 	reports = calloc(n ? n : 1, sizeof(*reports));
 	if (!p.jobs || !reports) {
@@ -697,7 +698,7 @@ int diagnose_main(int argc, char **argv)
 
 				j->served = cd ? &cd->policy : NULL;
 			}
-		} else {
+		} else if (conf != NULL) {
 			snprintf(j->domain, sizeof(j->domain), "%s",
 				 conf->domains[i].policy.domain);
 			j->served = &conf->domains[i].policy;
