@@ -15,11 +15,12 @@ build_pkgs="build-essential autoconf automake pkg-config
 # valgrind, clang for the fuzzers, python3 for small test helpers; pebble
 # (an ACME test CA), prometheus (promtool and a real scrape) and chromium
 # (the status page, headless); postfix (real SMTP servers with STARTTLS for
-# --diagnose); clang-tools: scan-build, the clang static
+# --diagnose and TLS report delivery; swaks sends those reports); clang-tools:
+# scan-build, the clang static
 # analyzer job of tests/run-all.sh.
 test_pkgs="gnutls-bin openssl postfix-mta-sts-resolver dnsmasq-base nginx-light
 	systemd valgrind clang python3 iproute2 util-linux procps caddy haproxy
-	pebble prometheus chromium clang-tools postfix"
+	pebble prometheus chromium clang-tools postfix swaks"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;
