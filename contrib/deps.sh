@@ -16,11 +16,11 @@ build_pkgs="build-essential autoconf automake pkg-config
 # (an ACME test CA), prometheus (promtool and a real scrape) and chromium
 # (the status page, headless); postfix (real SMTP servers with STARTTLS for
 # --diagnose and TLS report delivery; swaks sends those reports); clang-tools:
-# scan-build, the clang static
-# analyzer job of tests/run-all.sh.
+# scan-build, the clang static analyzer job of tests/run-all.sh; strace
+# counts the daemon's system calls per response (tests/integration/https-io.sh).
 test_pkgs="gnutls-bin openssl postfix-mta-sts-resolver dnsmasq-base nginx-light
 	systemd valgrind clang python3 iproute2 util-linux procps caddy haproxy
-	pebble prometheus chromium clang-tools postfix swaks"
+	pebble prometheus chromium clang-tools postfix swaks strace"
 
 case "${1:-build}" in
 build) pkgs=$build_pkgs ;;

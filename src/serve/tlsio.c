@@ -17,6 +17,7 @@
 
 #include <gnutls/gnutls.h>
 
+#include "tcpopt.h"
 #include "tlsio.h"
 
 /* A response head record: stsd's heads are a few hundred bytes; a larger
@@ -32,6 +33,7 @@ struct tlsio {
 	gnutls_session_t session;
 	int fd;
 	bool armed;                 /* hold the next push */
+	bool tcpopt;                /* fd taken by tcpopt_take() */
 	size_t hlen;                /* bytes held in held[] */
 	size_t rpos, rlen;          /* unread bytes: rbuf[rpos..rlen) */
 	struct tlsio_stats stats;
@@ -181,6 +183,9 @@ struct tlsio *tlsio_attach(void *session, int fd)
 	gnutls_transport_set_pull_function(io->session, io_pull);
 	gnutls_transport_set_pull_timeout_function(io->session,
 	                                           io_pull_timeout);
+	/* Head and body go out in one write: corking buys nothing, and
+	 * libmicrohttpd's cork-and-push calls per response become free. */
+	io->tcpopt = tcpopt_take(fd);
 	return io;
 }
 
@@ -229,6 +234,8 @@ void tlsio_free(struct tlsio *io)
 	if (io == NULL)
 		return;
 	flush_held(io);
+	if (io->tcpopt)
+		tcpopt_release(io->fd);
 	free(io);
 }
 

@@ -21,6 +21,9 @@
  * libmicrohttpd's epoll loop, which may already have consumed the edge of
  * bytes that arrived since, and the connection would stall.
  *
+ * Socket options: tlsio_attach() also sets TCP_NODELAY and takes the
+ * socket's cork calls (tcpopt.h), released by tlsio_free().
+ *
  * Ownership: tlsio_attach() allocates the state and installs it on the
  * session; the caller frees it with tlsio_free() after the session stops
  * being used for I/O and before the socket is closed (libmicrohttpd's

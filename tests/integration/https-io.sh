@@ -6,6 +6,8 @@
 # TLS 1.3, fresh and resumed; requests sent one by one on one connection
 # too; clients that vanish in the middle of many pipelined responses leave
 # the daemon serving (and, under the sanitizer and valgrind builds, clean).
+# And the system calls: 200 keep-alive responses cost one sendmsg each and
+# no setsockopt (src/serve/tcpopt.c), counted by strace.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
 t_need certtool python3
@@ -38,7 +40,8 @@ stsd_start "$T/stsd.yaml" || t_bail "stsd did not start"
 # one write and reads until the server closes; MODE serial sends them one at
 # a time on one connection, reading each response by its Content-Length;
 # MODE vanish sends 200 pipelined GETs and closes at once (20 connections);
-# MODE resumed makes two connections, the second resuming the first.
+# MODE resumed makes two connections, the second resuming the first;
+# MODE many sends 200 GETs one at a time on one connection.
 # The output (all responses, Date lines removed) goes to OUT.
 cat >"$T/client.py" <<'EOF'
 import re, socket, ssl, sys
@@ -122,6 +125,14 @@ elif mode == "resumed":
     if not s.session_reused:
         raise SystemExit("not resumed")
     data += burst(s)
+elif mode == "many":
+    s, buf = connect(), b""
+    for i in range(200):
+        s.sendall(REQS[0])
+        resp, buf = read_response(s, buf, False)
+        if not resp.startswith(b"HTTP/1.1 200"):
+            raise SystemExit("response %d: %r" % (i, resp[:40]))
+    data = b"200 responses\n"
 elif mode == "vanish":
     for i in range(20):
         s = connect()
@@ -161,6 +172,42 @@ for v in 1.3 1.2; do
 	python3 "$T/client.py" burst "$HTTPS_PORT" "$v" "$T/after.$v"
 	t_files_equal "$T/after.$v" "$T/want.burst" "TLS $v: and the daemon still answers exactly"
 done
+
+# System calls per keep-alive TLS response, counted by strace attached to
+# the daemon (not under a wrapper: valgrind's own calls would be counted).
+syscalls_per_response() {
+	strace -f -qq -c -e trace=sendmsg,setsockopt -p "$STSD_PID" \
+		-o "$T/strace.out" 2>"$T/strace.err" &
+	spid=$!
+	t_pids="$t_pids $spid"
+	# strace says nothing once attached: wait until the daemon's
+	# TracerPid shows it.
+	wait_for grep -q "^TracerPid:[[:space:]]*$spid\$" "/proc/$STSD_PID/status" ||
+		return 1
+	python3 "$T/client.py" many "$HTTPS_PORT" "$1" || return 1
+	kill -INT "$spid"
+	wait "$spid" 2>/dev/null
+	awk '$NF == "sendmsg" || $NF == "setsockopt" { print $NF "=" $(NF-1) }' \
+		"$T/strace.out" | sort | tr '\n' ' '
+}
+if [ -n "$STSD_WRAPPER" ] || ! command -v strace >/dev/null 2>&1; then
+	for v in 1.3 1.2; do
+		t_skip "TLS $v: system calls per response" \
+			"strace is missing, or stsd runs under a wrapper"
+	done
+else
+	for v in 1.3 1.2; do
+		counts=$(syscalls_per_response "$v")
+		t_like "$counts" '(^| )sendmsg=20[0-9]( |$)' \
+			"TLS $v: 200 keep-alive responses, one sendmsg each ($counts)"
+		case $counts in
+		*setsockopt=*) n=${counts#*setsockopt=}; n=${n%% *} ;;
+		*) n=0 ;;
+		esac
+		t_ok "$([ "$n" -le 2 ] && echo 0 || echo 1)" \
+			"TLS $v: and no setsockopt per response (TCP_NODELAY once: $n)"
+	done
+fi
 
 stsd_stop
 t_is "$STSD_STATUS" 0 "stsd exits 0 on SIGTERM"
