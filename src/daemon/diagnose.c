@@ -662,7 +662,7 @@ int diagnose_main(int argc, char **argv)
 		snprintf(o.ehlo, sizeof(o.ehlo), "stsd-diagnose.invalid");
 
 	if (optind == argc || config_given) {
-		struct diag d = { stderr, 0, 0 };
+		struct diag d = { .out = stderr };
 
 		conf = conf_load(o.config, &d);
 		if (!conf) {

@@ -30,9 +30,15 @@ void tls_global_fini(void);
  * Loads every certificates: entry of `c` and checks it against the served
  * names (mta-sts.<domain> for each domain). Errors and warnings go to `d`
  * with the location of the offending entry. Returns NULL when anything was
- * an error. Reads files; never called on the request path.
+ * an error. Reads files; never called on the request path. The pairs are
+ * parsed on one thread per usable CPU; messages and results are those of
+ * one thread, in configuration order.
  */
 struct tls_store *tls_store_load(const struct conf *c, struct diag *d);
+
+/* How many threads tls_store_load() parses with at most; 0 (the default):
+ * one per CPU the process may run on. For tests and benchmarks. */
+void tls_store_set_load_threads(unsigned n);
 void tls_store_free(struct tls_store *s);
 
 /* Number of chains loaded (for status lines). */

@@ -2,6 +2,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "diag.h"
 #include "log.h"
@@ -42,13 +44,47 @@ static void diag_emit(struct diag *d, enum log_level level, const char *what,
 		log_msg(level, "%s%s: %s", where, what, msg);
 }
 
+/* Appends a message to d->queue. Without memory for it, it is replayed as
+ * an "out of memory" error: never lost silently. */
+static void diag_keep(struct diag *d, int error, const struct loc *at,
+                      const char *fmt, va_list ap)
+{
+	struct diag_queue *q = d->queue;
+	struct diag_msg *m;
+	char *text = NULL;
+
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 2;
+		struct diag_msg *v = realloc(q->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			q->lost++;
+			return;
+		}
+		q->v = v;
+		q->cap = cap;
+	}
+	if (vasprintf(&text, fmt, ap) < 0) {
+		text = NULL;
+		error = 1;
+	}
+	m = &q->v[q->n++];
+	m->error = error;
+	m->has_at = at != NULL;
+	m->at = at ? *at : (struct loc){ 0 };
+	m->text = text;
+}
+
 void diag_error(struct diag *d, const struct loc *at, const char *fmt, ...)
 {
 	va_list ap;
 
 	d->errors++;
 	va_start(ap, fmt);
-	diag_emit(d, LOG_LEVEL_ERR, "error", at, fmt, ap);
+	if (d->queue != NULL)
+		diag_keep(d, 1, at, fmt, ap);
+	else
+		diag_emit(d, LOG_LEVEL_ERR, "error", at, fmt, ap);
 	va_end(ap);
 }
 
@@ -58,8 +94,37 @@ void diag_warning(struct diag *d, const struct loc *at, const char *fmt, ...)
 
 	d->warnings++;
 	va_start(ap, fmt);
-	diag_emit(d, LOG_LEVEL_WARNING, "warning", at, fmt, ap);
+	if (d->queue != NULL)
+		diag_keep(d, 0, at, fmt, ap);
+	else
+		diag_emit(d, LOG_LEVEL_WARNING, "warning", at, fmt, ap);
 	va_end(ap);
+}
+
+void diag_replay(struct diag *d, struct diag_queue *q)
+{
+	for (size_t i = 0; i < q->n; i++) {
+		const struct diag_msg *m = &q->v[i];
+		const struct loc *at = m->has_at ? &m->at : NULL;
+
+		if (m->text == NULL)
+			diag_error(d, at, "out of memory");
+		else if (m->error)
+			diag_error(d, at, "%s", m->text);
+		else
+			diag_warning(d, at, "%s", m->text);
+	}
+	for (size_t i = 0; i < q->lost; i++)
+		diag_error(d, NULL, "out of memory");
+	diag_queue_clear(q);
+}
+
+void diag_queue_clear(struct diag_queue *q)
+{
+	for (size_t i = 0; i < q->n; i++)
+		free(q->v[i].text);
+	free(q->v);
+	memset(q, 0, sizeof(*q));
 }
 
 void diag_summary(const struct diag *d)

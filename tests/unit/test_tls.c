@@ -108,7 +108,18 @@ static const char gen_script[] =
 	"cp -p chain.key le/live/y/privkey.pem\n"
 	"cp rsa.pem le/live/w/fullchain.pem\n"
 	"echo readme >le/live/README\n"
-	"mkdir empty\n";
+	"mkdir empty\n"
+	/* many pairs, good and bad, for the parallel load */
+	"mkdir mixed; for i in 0 1 2 3; do\n"
+	"  cp good.pem mixed/g${i}a.pem; cp -p good.key mixed/g${i}a.key\n"
+	"  cp chain.pem mixed/g${i}b.pem; cp -p chain.key mixed/g${i}b.key\n"
+	"  cp expired.pem mixed/g${i}c.pem; cp -p expired.key mixed/g${i}c.key\n"
+	"  cp good.pem mixed/g${i}d.pem; cp -p wild.key mixed/g${i}d.key\n"
+	"  cp garbage.pem mixed/g${i}e.pem; cp -p good.key mixed/g${i}e.key\n"
+	"  cp good.pem mixed/g${i}f.pem; cp loose.key mixed/g${i}f.key\n"
+	"  cp -p good.key mixed/g${i}g.key\n"
+	"  cp soon.pem mixed/g${i}h.pem; cp -p soon.key mixed/g${i}h.key\n"
+	"done\n";
 
 static void cleanup(void)
 {
@@ -777,6 +788,61 @@ static void test_dirs(void)
 	            "missing directory");
 }
 
+/*
+ * A directory of 32 pairs, half of them bad in six ways, loaded on one
+ * thread and on eight: the same messages in the same order (the order of
+ * the files), the same errors and warnings, and (without the bad ones) the
+ * same store.
+ */
+static void test_parallel_load(void)
+{
+	struct cfg f;
+	struct diag one;
+	char *one_text, *prev;
+	const char *p;
+	int round, lines = 0;
+
+	cfg_init(&f);
+	f.c.n_listeners = 0;
+	cfg_dir(&f, "mixed");
+	tls_store_set_load_threads(1);
+	ok(load(&f) == NULL, "mixed directory: fails on one thread");
+	one = last;
+	one_text = strdup(diag_text);
+	if (one_text == NULL)
+		exit(99);
+	is_int((int)one.errors, 4 * 4, "one thread: 16 errors");
+	is_int((int)one.warnings, 4 * 2, "one thread: 8 warnings");
+	/* Each line names a file of mixed/, in the order of the names. */
+	prev = strdup("");
+	for (p = one_text; (p = strstr(p, "/mixed/g")) != NULL; p += 8) {
+		char *name = strndup(p + 7, 3);
+
+		if (name == NULL || strcmp(name, prev) < 0) {
+			ok(0, "one thread: messages in file order (%s after %s)",
+			   name ? name : "?", prev);
+			lines = -1000;
+		}
+		free(prev);
+		prev = name;
+		lines++;
+	}
+	free(prev);
+	ok(lines >= 24, "one thread: the messages come in file order (%d)",
+	   lines);
+	for (round = 0; round < 5; round++) {
+		tls_store_set_load_threads(8);
+		ok(load(&f) == NULL, "eight threads, round %d: fails too", round);
+		is_str(diag_text, one_text,
+		       "eight threads, round %d: the same messages, in order",
+		       round);
+		ok(last.errors == one.errors && last.warnings == one.warnings,
+		   "eight threads, round %d: the same counts", round);
+	}
+	free(one_text);
+	tls_store_set_load_threads(0);
+}
+
 /* ---- handshakes ---------------------------------------------------------- */
 
 static gnutls_certificate_credentials_t server_cred, client_cred;
@@ -1079,6 +1145,7 @@ int main(void)
 	test_chain_order();
 	test_duplicates();
 	test_dirs();
+	test_parallel_load();
 	test_handshakes();
 
 	gnutls_certificate_free_credentials(server_cred);
