@@ -87,14 +87,17 @@ void tls_chain_free(struct tls_chain *ch)
 
 	if (ch == NULL)
 		return;
-	for (i = 0; i < ch->n_owned; i++)
-		gnutls_pcert_deinit(&ch->pcerts[i]);
-	free(ch->pcerts);
-	if (ch->key != NULL)
-		gnutls_privkey_deinit(ch->key);
-	for (i = 0; i < ch->n_names; i++)
-		free(ch->names[i]);
-	free(ch->names);
+	if (ch->icas_owned)
+		for (i = 0; i < ch->n_icas; i++)
+			gnutls_pcert_deinit(&ch->icas[i]);
+	if (ch->icas_alloc)
+		free(ch->icas);
+	gnutls_free(ch->leaf.data);
+	if (ch->key.data != NULL) {
+		gnutls_memset(ch->key.data, 0, ch->key.size);
+		gnutls_free(ch->key.data);
+	}
+	free(ch->names);            /* the strings with it */
 	free(ch->cert_path);
 	free(ch);
 }
@@ -202,6 +205,7 @@ void tls_store_free(struct tls_store *s)
 	if (s == NULL)
 		return;
 	hostmap_free(s->map);
+	tls_material_cache_free(s->materials);  /* before the chains */
 	for (i = 0; i < s->n_chains; i++)
 		tls_chain_free(s->chains[i]);
 	free(s->chains);
@@ -266,7 +270,7 @@ static const struct tls_chain *session_chain(gnutls_session_t session,
 	if (n < 0)
 		return NULL;
 	ch = tls_store_find(s, key, (size_t)n);
-	return ch != NULL && ch->key != NULL ? ch : NULL;
+	return ch != NULL && ch->key.size > 0 ? ch : NULL;
 }
 
 /* Runs once the ClientHello is parsed, before any certificate is chosen. */
@@ -343,9 +347,10 @@ static int tls_cert_callback(gnutls_session_t session,
                              unsigned int *pcert_length,
                              gnutls_privkey_t *pkey)
 {
-	const struct tls_conn *tc = gnutls_db_get_ptr(session);
+	struct tls_conn *tc = gnutls_db_get_ptr(session);
 	gnutls_alert_description_t alert;
 	const struct tls_chain *ch;
+	struct tls_material *m;
 
 	if (tc != NULL && tc->acme != NULL) {
 		tls_alpn_cert(tc, pcert, pcert_length, pkey);
@@ -355,14 +360,26 @@ static int tls_cert_callback(gnutls_session_t session,
 	 * for sessions set up without it. GnuTLS does not free what we
 	 * return (no GNUTLS_CERT_RETR_DEINIT_ALL with function2). */
 	ch = session_chain(session, &alert);
-	if (ch == NULL) {
+	m = ch != NULL ? tls_material_get(tc->store->materials, ch) : NULL;
+	if (m == NULL) {
 		*pcert_length = 0;
 		return -1;
 	}
-	*pcert = ch->pcerts;
-	*pcert_length = ch->n_pcerts;
-	*pkey = ch->key;
+	/* The connection holds it until it closes: GnuTLS keeps pointing
+	 * at the certificates and key (tls_conn_clear()). */
+	tls_material_put(tc->material);
+	tc->material = m;
+	*pcert = m->pcerts;
+	*pcert_length = m->n_pcerts;
+	*pkey = m->key;
 	return 0;
+}
+
+void tls_conn_clear(struct tls_conn *tc)
+{
+	tls_alpn_conn_clear(tc);
+	tls_material_put(tc->material);
+	tc->material = NULL;
 }
 
 void *tls_cert_callback_option(void)

@@ -59,13 +59,16 @@ enum tls_refusal {
 	TLS_REFUSED_UNKNOWN_SNI,    /* a name no certificate covers */
 };
 
+struct tls_material;
+
 /* One connection's TLS state, owned by the caller (in its connection
- * struct, so that no handshake allocates): set `store`, then call
- * tls_session_setup(); `refused` says what the hook refused. */
+ * struct): set `store`, then call tls_session_setup(); `refused` says what
+ * the hook refused. */
 struct tls_conn {
 	const struct tls_store *store;
 	enum tls_refusal refused;
 	struct tls_alpn_answer *acme;   /* tls-alpn-01 (tls_alpn.h), or NULL */
+	struct tls_material *material;  /* the chain a full handshake sent */
 };
 
 /* At the connection's close: lets go of what its handshake held. */

@@ -187,7 +187,7 @@ void tls_alpn_cert(const struct tls_conn *tc, gnutls_pcert_st **pcert,
 	*key = tc->acme->key;
 }
 
-void tls_conn_clear(struct tls_conn *tc)
+void tls_alpn_conn_clear(struct tls_conn *tc)
 {
 	answer_unref(tc->acme);
 	tc->acme = NULL;

@@ -7,6 +7,7 @@
 #ifndef STSD_TLS_INTERNAL_H
 #define STSD_TLS_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -17,20 +18,35 @@
 #include "hostmap.h"
 #include "tls.h"
 
+/*
+ * One certificate chain and its key, as the store keeps them: the leaf and
+ * the key as DER only, parsed for a handshake by tls_material_get() (a
+ * GnuTLS private key object alone is 2.6 KB; 100 000 of them resident would
+ * be a quarter of a gigabyte), the intermediates parsed once.
+ */
 struct tls_chain {
-	gnutls_pcert_st *pcerts;        /* leaf first */
-	unsigned n_pcerts;
-	unsigned n_owned;               /* pcerts[0..n_owned) are this chain's;
-	                                 * the rest are shallow copies of the
-	                                 * store's shared intermediates */
-	gnutls_privkey_t key;           /* NULL when the key failed to load */
+	gnutls_datum_t leaf;            /* the leaf's DER (gnutls_free) */
+	gnutls_datum_t key;             /* the private key (gnutls_free,
+	                                 * zeroed first); size 0 when it
+	                                 * failed to load */
+	gnutls_x509_crt_fmt_t key_fmt;  /* DER, or PEM when GnuTLS could not
+	                                 * export it as DER */
+	gnutls_pcert_st *icas;          /* the intermediates, in order */
+	unsigned n_icas;
+	bool icas_owned;                /* parsed for this chain; else shallow
+	                                 * copies of the store's shared ones */
+	bool icas_alloc;                /* icas is this chain's array; else it
+	                                 * is the store's one shared pcert */
 	time_t not_after;               /* of the leaf */
-	char **names;                   /* SAN dNSNames, lowercase: map keys */
+	char **names;                   /* SAN dNSNames, lowercase: map keys;
+	                                 * one allocation, strings included */
 	size_t n_names;
 	char *cert_path;                /* for messages and tls_store_lookup */
 	size_t order;                   /* load order, breaks expiry ties */
 	bool acme;                      /* from the ACME state directory */
 };
+
+struct tls_material_cache;
 
 struct tls_store {
 	struct tls_chain **chains;      /* pointers: the map points at chains */
@@ -39,8 +55,42 @@ struct tls_store {
 	const struct tls_chain *default_chain;  /* for clients without SNI */
 	gnutls_pcert_st **shared;       /* intermediates shared by chains */
 	size_t n_shared, cap_shared;
+	struct tls_material_cache *materials;   /* see tls_material_get() */
 	bool tickets;
 };
+
+/* ---- tls_material.c: chains made ready for handshakes ------------------- */
+
+/*
+ * What a handshake hands GnuTLS for one chain: the chain's certificates
+ * (leaf first, the intermediates shallow copies of the chain's) and its
+ * private key, parsed from the chain's DER. Reference-counted: the cache
+ * holds one reference, each connection using it another.
+ */
+struct tls_material {
+	gnutls_pcert_st *pcerts;
+	unsigned n_pcerts;
+	gnutls_privkey_t key;
+	const struct tls_chain *chain;
+	atomic_uint refs;
+};
+
+/* A cache of the materials of the most recently used chains, one slot per
+ * (load order mod TLS_MATERIAL_SLOTS). NULL on ENOMEM. */
+#define TLS_MATERIAL_SLOTS 1024
+struct tls_material_cache *tls_material_cache_new(void);
+/* After the last connection let go of its materials. NULL is fine. */
+void tls_material_cache_free(struct tls_material_cache *c);
+
+/*
+ * The material of `ch` (a chain of the store that owns `c`), with a
+ * reference for the caller: from the cache, or parsed now (and cached).
+ * Any thread. NULL when it cannot be parsed (logged) or on ENOMEM.
+ */
+struct tls_material *tls_material_get(struct tls_material_cache *c,
+                                      const struct tls_chain *ch);
+/* Lets go of the caller's reference. NULL is fine. */
+void tls_material_put(struct tls_material *m);
 
 /* Frees a chain and everything it holds; NULL is fine. */
 void tls_chain_free(struct tls_chain *ch);
@@ -72,5 +122,7 @@ int tls_alpn_hello(gnutls_session_t session, struct tls_conn *tc);
 /* The answer's certificate and key, for the certificate callback. */
 void tls_alpn_cert(const struct tls_conn *tc, gnutls_pcert_st **pcert,
                    unsigned *n, gnutls_privkey_t *key);
+/* At the connection's close: lets go of its answer. */
+void tls_alpn_conn_clear(struct tls_conn *tc);
 
 #endif

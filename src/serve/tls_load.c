@@ -52,6 +52,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
+#include <gnutls/x509-ext.h>
 
 #include "conf.h"
 #include "diag.h"
@@ -267,42 +268,96 @@ static bool normalise_san(char *name, size_t len)
 	return true;
 }
 
-/* Collects the leaf's SAN dNSNames into ch->names. -1 on ENOMEM. */
+/* Appends `len` bytes and a NUL to the growing buffer *buf. -1 on ENOMEM. */
+static int append_name(char **buf, size_t *used, size_t *cap,
+                       const char *name, size_t len)
+{
+	if (*used + len + 1 > *cap) {
+		size_t ncap = *cap ? 2 * *cap : 128;
+		char *nb;
+
+		while (ncap < *used + len + 1)
+			ncap *= 2;
+		nb = realloc(*buf, ncap);
+		if (nb == NULL)
+			return -1;
+		*buf = nb;
+		*cap = ncap;
+	}
+	memcpy(*buf + *used, name, len);
+	(*buf)[*used + len] = '\0';
+	*used += len + 1;
+	return 0;
+}
+
+/* ch->names from `n` NUL-terminated names in buf: one allocation, the
+ * pointers first, the strings after them. -1 on ENOMEM. */
+static int set_names(struct tls_chain *ch, const char *buf, size_t used,
+                     size_t n)
+{
+	char *strings;
+
+	if (n == 0)
+		return 0;
+	ch->names = malloc(n * sizeof(*ch->names) + used);
+	if (ch->names == NULL)
+		return -1;
+	strings = (char *)(ch->names + n);
+	memcpy(strings, buf, used);
+	for (size_t i = 0; i < n; i++) {
+		ch->names[i] = strings;
+		strings += strlen(strings) + 1;
+	}
+	ch->n_names = n;
+	return 0;
+}
+
+/* Collects the leaf's SAN dNSNames into ch->names (the extension decoded
+ * once, not once per name). A SAN that does not decode gives no names,
+ * which check_leaf() reports. -1 on ENOMEM. */
 static int collect_names(struct tls_chain *ch, gnutls_x509_crt_t leaf)
 {
-	unsigned seq;
-	size_t cap = 0;
+	gnutls_subject_alt_names_t sans = NULL;
+	gnutls_datum_t ext = { NULL, 0 };
+	char *buf = NULL;
+	size_t used = 0, cap = 0, n = 0;
+	int rc = 0;
 
-	for (seq = 0;; seq++) {
-		char buf[NAME_MAX_LEN + 2];
-		size_t size = sizeof(buf);
-		unsigned critical;
-		char *copy;
-		int ret;
-
-		ret = gnutls_x509_crt_get_subject_alt_name(leaf, seq, buf,
-		                                           &size, &critical);
-		if (ret == GNUTLS_E_SHORT_MEMORY_BUFFER)
-			continue;       /* too long to be a host name */
-		if (ret < 0)
-			break;          /* the end, or an undecodable entry */
-		if (ret != GNUTLS_SAN_DNSNAME || !normalise_san(buf, size))
-			continue;
-		if (ch->n_names == cap) {
-			size_t ncap = cap ? 2 * cap : 4;
-			char **nn = realloc(ch->names, ncap * sizeof(*nn));
-
-			if (nn == NULL)
-				return -1;
-			ch->names = nn;
-			cap = ncap;
-		}
-		copy = strdup(buf);
-		if (copy == NULL)
-			return -1;
-		ch->names[ch->n_names++] = copy;
+	if (gnutls_x509_crt_get_extension_by_oid2(leaf, GNUTLS_X509EXT_OID_SAN,
+	                                          0, &ext, NULL) < 0)
+		return 0;
+	if (gnutls_subject_alt_names_init(&sans) < 0) {
+		gnutls_free(ext.data);
+		return -1;
 	}
-	return 0;
+	if (gnutls_x509_ext_import_subject_alt_names(&ext, sans, 0) < 0)
+		goto out;
+	for (unsigned seq = 0;; seq++) {
+		char name[NAME_MAX_LEN + 2];
+		gnutls_datum_t san;
+		unsigned type;
+
+		if (gnutls_subject_alt_names_get(sans, seq, &type, &san,
+		                                 NULL) < 0)
+			break;
+		if (type != GNUTLS_SAN_DNSNAME || san.size >= sizeof(name))
+			continue;       /* too long to be a host name */
+		memcpy(name, san.data, san.size);
+		name[san.size] = '\0';
+		if (!normalise_san(name, san.size))
+			continue;
+		if (append_name(&buf, &used, &cap, name, strlen(name)) < 0) {
+			rc = -1;
+			goto out;
+		}
+		n++;
+	}
+	rc = set_names(ch, buf, used, n);
+out:
+	free(buf);
+	gnutls_subject_alt_names_deinit(sans);
+	gnutls_free(ext.data);
+	return rc;
 }
 
 /* Validity period and SAN presence of the leaf. */
@@ -564,14 +619,40 @@ static void shared_free(struct shared_table *t)
 	free(t);
 }
 
+/* The leaf as DER for ch->leaf (what GnuTLS parsed, byte for byte). -1 on
+ * ENOMEM. */
+static int keep_leaf(struct tls_chain *ch, gnutls_x509_crt_t leaf)
+{
+	return gnutls_x509_crt_export2(leaf, GNUTLS_X509_FMT_DER,
+	                               &ch->leaf) < 0 ? -1 : 0;
+}
+
+/* Clears what a failed fast path put in ch, for the general path. */
+static void chain_reset(struct tls_chain *ch)
+{
+	free(ch->names);
+	ch->names = NULL;
+	ch->n_names = 0;
+	gnutls_free(ch->leaf.data);
+	ch->leaf.data = NULL;
+	ch->leaf.size = 0;
+	if (ch->icas_alloc)
+		free(ch->icas);
+	ch->icas = NULL;
+	ch->n_icas = 0;
+	ch->icas_alloc = false;
+}
+
 /*
  * The fast path of load_chain for a plain chain file in `text`: 1 when the
- * chain was loaded into ch (leaf parsed, intermediates shared), 0 when the
- * file must take the general path, -1 after reporting an error.
+ * chain was loaded into ch (leaf kept as DER and returned parsed in *leaf,
+ * intermediates shared), 0 when the file must take the general path, -1
+ * after reporting an error.
  */
 static int load_chain_shared(struct loader *l, struct tls_chain *ch,
                              const char *path, const struct loc *at,
-                             const gnutls_datum_t *data)
+                             const gnutls_datum_t *data,
+                             gnutls_x509_crt_t *leaf_out)
 {
 	const char *text = (const char *)data->data;
 	gnutls_datum_t blocks[MAX_FAST_CHAIN];
@@ -600,55 +681,47 @@ static int load_chain_shared(struct loader *l, struct tls_chain *ch,
 	}
 
 	ch->not_after = gnutls_x509_crt_get_expiration_time(leaf);
-	if (collect_names(ch, leaf) < 0)
+	if (collect_names(ch, leaf) < 0 || keep_leaf(ch, leaf) < 0)
 		goto oom;
 	check_leaf(l, path, at, leaf, ch);
-	ch->pcerts = calloc(n, sizeof(*ch->pcerts));
-	if (ch->pcerts == NULL)
-		goto oom;
-	if (gnutls_pcert_import_x509(&ch->pcerts[0], leaf, 0) < 0) {
-		/* as the general path would fail */
-		free(ch->pcerts);
-		ch->pcerts = NULL;
-		goto out;
-	}
-	for (i = 1; i < n; i++) {
-		if (shared_keep(l, ica[i]) < 0) {
-			gnutls_pcert_deinit(&ch->pcerts[0]);
+	for (i = 1; i < n; i++)
+		if (shared_keep(l, ica[i]) < 0)
 			goto oom;
-		}
-		ch->pcerts[i] = *ica[i]->pcert;
+	if (n == 2) {
+		ch->icas = ica[1]->pcert;       /* the common case: no copy */
+	} else {
+		ch->icas = calloc(n - 1, sizeof(*ch->icas));
+		if (ch->icas == NULL)
+			goto oom;
+		ch->icas_alloc = true;
+		for (i = 1; i < n; i++)
+			ch->icas[i - 1] = *ica[i]->pcert;
 	}
-	ch->n_pcerts = n;
-	ch->n_owned = 1;
-	rc = 1;
-	goto out;
+	ch->n_icas = n - 1;
+	ch->icas_owned = false;
+	*leaf_out = leaf;
+	return 1;
 oom:
 	report_oom(l, at);
 	rc = -1;
 out:
-	if (rc == 0) {
-		/* the general path starts from scratch */
-		for (i = 0; i < ch->n_names; i++)
-			free(ch->names[i]);
-		free(ch->names);
-		ch->names = NULL;
-		ch->n_names = 0;
-	}
+	chain_reset(ch);
 	gnutls_x509_crt_deinit(leaf);
 	return rc;
 }
 
 /*
- * Reads and checks the chain file into ch (pcerts, names, not_after).
- * 0, or -1 after reporting.
+ * Reads and checks the chain file into ch (leaf, icas, names, not_after);
+ * the leaf parsed in *leaf (the caller deinits it). 0, or -1 after
+ * reporting.
  */
 static int load_chain(struct loader *l, struct tls_chain *ch,
-                      const char *path, const struct loc *at)
+                      const char *path, const struct loc *at,
+                      gnutls_x509_crt_t *leaf)
 {
 	gnutls_datum_t data = { NULL, 0 };
 	gnutls_x509_crt_t *crts = NULL;
-	unsigned n = 0, n_pcerts;
+	unsigned n = 0, n_icas;
 	struct stat st;
 	int err;
 	int ret;
@@ -659,7 +732,7 @@ static int load_chain(struct loader *l, struct tls_chain *ch,
 		           fileio_strerror(err));
 		return -1;
 	}
-	ret = load_chain_shared(l, ch, path, at, &data);
+	ret = load_chain_shared(l, ch, path, at, &data, leaf);
 	if (ret != 0) {
 		free(data.data);
 		return ret < 0 ? -1 : 0;
@@ -670,23 +743,34 @@ static int load_chain(struct loader *l, struct tls_chain *ch,
 		return -1;
 
 	ch->not_after = gnutls_x509_crt_get_expiration_time(crts[0]);
-	if (collect_names(ch, crts[0]) < 0)
+	if (collect_names(ch, crts[0]) < 0 || keep_leaf(ch, crts[0]) < 0)
 		goto oom;
 	check_leaf(l, path, at, crts[0], ch);
 
-	ch->pcerts = calloc(n, sizeof(*ch->pcerts));
-	if (ch->pcerts == NULL)
-		goto oom;
-	n_pcerts = n;
-	ret = gnutls_pcert_import_x509_list(ch->pcerts, crts, &n_pcerts, 0);
-	free_crt_list(crts, n);
-	if (ret < 0) {
-		diag_error(l->d, at, "cannot use certificates in %s: %s",
-		           path, gnutls_strerror(ret));
-		return -1;
+	if (n > 1) {
+		ch->icas = calloc(n - 1, sizeof(*ch->icas));
+		if (ch->icas == NULL)
+			goto oom;
+		n_icas = n - 1;
+		ret = gnutls_pcert_import_x509_list(ch->icas, crts + 1,
+		                                    &n_icas, 0);
+		if (ret < 0) {
+			diag_error(l->d, at, "cannot use certificates in %s: %s",
+			           path, gnutls_strerror(ret));
+			free(ch->icas);
+			ch->icas = NULL;
+			free_crt_list(crts, n);
+			return -1;
+		}
+		ch->n_icas = n_icas;
+		ch->icas_owned = true;
+		ch->icas_alloc = true;
 	}
-	ch->n_pcerts = n_pcerts;
-	ch->n_owned = n_pcerts;
+	*leaf = crts[0];
+	crts[0] = NULL;
+	for (unsigned i = 1; i < n; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
 	return 0;
 oom:
 	free_crt_list(crts, n);
@@ -709,16 +793,45 @@ static void report_key_error(struct loader *l, const char *path,
 		           gnutls_strerror(ret));
 }
 
-/* Reads the key file into ch->key; also refuses loose permissions.
- * 0, or -1 after reporting. */
-static int load_key(struct loader *l, struct tls_chain *ch,
-                    const char *path, const struct loc *at)
+/* The key for ch->key as unencrypted PKCS #8 DER, the one form GnuTLS
+ * imports back for every key type (its native DER export of an Ed25519 key
+ * is not). A key it cannot export (none known) is kept as the file's PEM. */
+static int keep_key(struct tls_chain *ch, gnutls_privkey_t key,
+                    const gnutls_datum_t *pem)
 {
-	gnutls_datum_t data = { NULL, 0 };
+	gnutls_x509_privkey_t x = NULL;
+	int ret = gnutls_privkey_export_x509(key, &x);
+
+	if (ret >= 0)
+		ret = gnutls_x509_privkey_export2_pkcs8(x, GNUTLS_X509_FMT_DER,
+		                                        NULL, GNUTLS_PKCS_PLAIN,
+		                                        &ch->key);
+	gnutls_x509_privkey_deinit(x);
+	if (ret >= 0) {
+		ch->key_fmt = GNUTLS_X509_FMT_DER;
+		return 0;
+	}
+	ch->key.data = gnutls_malloc(pem->size);
+	if (ch->key.data == NULL)
+		return -1;
+	memcpy(ch->key.data, pem->data, pem->size);
+	ch->key.size = pem->size;
+	ch->key_fmt = GNUTLS_X509_FMT_PEM;
+	return 0;
+}
+
+/* Reads and parses the key file into *key; also refuses loose
+ * permissions. 0, or -1 after reporting (*key NULL when it did not
+ * parse). `pem` gets the file's contents (free_key_buffer). */
+static int load_key(struct loader *l, gnutls_privkey_t *key,
+                    gnutls_datum_t *pem, const char *path,
+                    const struct loc *at)
+{
 	struct stat st;
 	int ret, rc = 0, err;
 
-	err = read_pem(path, &data, &st);
+	*key = NULL;
+	err = read_pem(path, pem, &st);
 	if (err) {
 		diag_error(l->d, at, "cannot read %s: %s", path,
 		           fileio_strerror(err));
@@ -730,22 +843,20 @@ static int load_key(struct loader *l, struct tls_chain *ch,
 		           (unsigned)(st.st_mode & 07777));
 		rc = -1;
 	}
-	ret = gnutls_privkey_init(&ch->key);
+	ret = gnutls_privkey_init(key);
 	if (ret < 0) {
-		ch->key = NULL;
+		*key = NULL;
 		report_oom(l, at);
-		free_key_buffer(&data);
 		return -1;
 	}
-	ret = gnutls_privkey_import_x509_raw(ch->key, &data,
-	                                     GNUTLS_X509_FMT_PEM, NULL, 0);
+	ret = gnutls_privkey_import_x509_raw(*key, pem, GNUTLS_X509_FMT_PEM,
+	                                     NULL, 0);
 	if (ret < 0) {
-		report_key_error(l, path, at, (const char *)data.data, ret);
-		gnutls_privkey_deinit(ch->key);
-		ch->key = NULL;
+		report_key_error(l, path, at, (const char *)pem->data, ret);
+		gnutls_privkey_deinit(*key);
+		*key = NULL;
 		rc = -1;
 	}
-	free_key_buffer(&data);
 	return rc;
 }
 
@@ -780,18 +891,18 @@ static int ecc_key_match(gnutls_privkey_t key, gnutls_pubkey_t pub)
 	return rc;
 }
 
-/* Compares the key IDs (SHA-256 of the SubjectPublicKeyInfo) of the leaf
- * and of the private key's public half. */
-static void check_key_match(struct loader *l, const struct tls_chain *ch,
-                            const char *cert_path, const char *key_path,
-                            const struct loc *key_at)
+/* Compares the key IDs (SHA-256 of the SubjectPublicKeyInfo) of the leaf's
+ * public key `cert_pub` and of the private key's public half. */
+static void check_key_match(struct loader *l, gnutls_pubkey_t cert_pub,
+                            gnutls_privkey_t key, const char *cert_path,
+                            const char *key_path, const struct loc *key_at)
 {
 	unsigned char cert_id[64], key_id[64];
 	size_t cert_id_len = sizeof(cert_id), key_id_len = sizeof(key_id);
 	gnutls_pubkey_t pub;
 	int ret;
 
-	switch (ecc_key_match(ch->key, ch->pcerts[0].pubkey)) {
+	switch (ecc_key_match(key, cert_pub)) {
 	case 1:
 		return;
 	case 0:
@@ -805,12 +916,12 @@ static void check_key_match(struct loader *l, const struct tls_chain *ch,
 		report_oom(l, key_at);
 		return;
 	}
-	ret = gnutls_pubkey_import_privkey(pub, ch->key, 0, 0);
+	ret = gnutls_pubkey_import_privkey(pub, key, 0, 0);
 	if (ret >= 0)
 		ret = gnutls_pubkey_get_key_id(pub, GNUTLS_KEYID_USE_SHA256,
 		                               key_id, &key_id_len);
 	if (ret >= 0)
-		ret = gnutls_pubkey_get_key_id(ch->pcerts[0].pubkey,
+		ret = gnutls_pubkey_get_key_id(cert_pub,
 		                               GNUTLS_KEYID_USE_SHA256,
 		                               cert_id, &cert_id_len);
 	gnutls_pubkey_deinit(pub);
@@ -840,11 +951,35 @@ static int store_add(struct tls_store *s, struct tls_chain *ch)
 	return 0;
 }
 
+/* The leaf's public key, as a handshake will parse it. NULL after
+ * reporting. */
+static gnutls_pubkey_t leaf_pubkey(struct loader *l, gnutls_x509_crt_t leaf,
+                                   const char *path, const struct loc *at)
+{
+	gnutls_pubkey_t pub;
+	int ret = gnutls_pubkey_init(&pub);
+
+	if (ret < 0) {
+		report_oom(l, at);
+		return NULL;
+	}
+	ret = gnutls_pubkey_import_x509(pub, leaf, 0);
+	if (ret < 0) {
+		diag_error(l->d, at, "cannot use certificates in %s: %s", path,
+		           gnutls_strerror(ret));
+		gnutls_pubkey_deinit(pub);
+		return NULL;
+	}
+	return pub;
+}
+
 /*
- * Loads one pair; safe on any thread with its own loader copy. A chain
- * whose certificate parsed is returned even when it had other errors (the
- * store is thrown away then anyway), so that the coverage check does not
- * pile a second error on the same name. NULL when it did not parse.
+ * Loads one pair; safe on any thread with its own loader copy. Everything
+ * a handshake will parse again is parsed and checked here; the chain keeps
+ * only the DER (tls_material.c). A chain whose certificate parsed is
+ * returned even when it had other errors (the store is thrown away then
+ * anyway), so that the coverage check does not pile a second error on the
+ * same name. NULL when it did not parse.
  */
 static struct tls_chain *load_pair_chain(struct loader *l,
                                          const char *cert_path,
@@ -853,6 +988,10 @@ static struct tls_chain *load_pair_chain(struct loader *l,
                                          const struct loc *key_at)
 {
 	struct tls_chain *ch = calloc(1, sizeof(*ch));
+	gnutls_x509_crt_t leaf = NULL;
+	gnutls_pubkey_t pub = NULL;
+	gnutls_privkey_t key = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
 	int cert_rc;
 
 	if (ch == NULL || (ch->cert_path = strdup(cert_path)) == NULL) {
@@ -860,10 +999,22 @@ static struct tls_chain *load_pair_chain(struct loader *l,
 		report_oom(l, cert_at);
 		return NULL;
 	}
-	cert_rc = load_chain(l, ch, cert_path, cert_at);
-	load_key(l, ch, key_path, key_at);   /* reports; ch->key NULL on error */
-	if (cert_rc == 0 && ch->key != NULL)
-		check_key_match(l, ch, cert_path, key_path, key_at);
+	cert_rc = load_chain(l, ch, cert_path, cert_at, &leaf);
+	if (cert_rc == 0 && (pub = leaf_pubkey(l, leaf, cert_path,
+	                                       cert_at)) == NULL)
+		cert_rc = -1;
+	load_key(l, &key, &pem, key_path, key_at);  /* reports */
+	if (cert_rc == 0 && key != NULL)
+		check_key_match(l, pub, key, cert_path, key_path, key_at);
+	if (key != NULL && keep_key(ch, key, &pem) < 0)
+		report_oom(l, key_at);
+	free_key_buffer(&pem);
+	if (key != NULL)
+		gnutls_privkey_deinit(key);
+	if (pub != NULL)
+		gnutls_pubkey_deinit(pub);
+	if (leaf != NULL)
+		gnutls_x509_crt_deinit(leaf);
 	if (cert_rc < 0) {
 		tls_chain_free(ch);
 		return NULL;
@@ -1362,9 +1513,10 @@ struct tls_store *tls_store_load(const struct conf *c, struct diag *d)
 
 	l.s = calloc(1, sizeof(*l.s));
 	l.shared = shared_new();
-	if (l.s == NULL || l.shared == NULL) {
+	if (l.s == NULL || l.shared == NULL ||
+	    (l.s->materials = tls_material_cache_new()) == NULL) {
 		diag_error(d, NULL, "out of memory");
-		free(l.s);
+		tls_store_free(l.s);
 		shared_free(l.shared);
 		return NULL;
 	}

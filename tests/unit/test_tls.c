@@ -477,19 +477,18 @@ static void test_shared_intermediates(void)
 		tls_store_free(s);
 		return;
 	}
-	is_int(a->n_pcerts, 2, "a chain: leaf and intermediate");
-	is_int(a->n_owned, 1, "a chain owns its leaf only");
-	ok(a->pcerts[1].cert.data == s->shared[0]->cert.data &&
-	   b->pcerts[1].cert.data == s->shared[0]->cert.data &&
-	   c->pcerts[1].cert.data == s->shared[0]->cert.data,
+	is_int(a->n_icas, 1, "a chain: one intermediate");
+	ok(!a->icas_owned, "a chain does not own it");
+	ok(a->icas[0].cert.data == s->shared[0]->cert.data &&
+	   b->icas[0].cert.data == s->shared[0]->cert.data &&
+	   c->icas[0].cert.data == s->shared[0]->cert.data,
 	   "all three send the store's one copy");
-	ok(a->pcerts[1].pubkey == b->pcerts[1].pubkey,
+	ok(a->icas[0].pubkey == b->icas[0].pubkey,
 	   "with one parsed public key");
-	ok(a->pcerts[0].cert.data != b->pcerts[0].cert.data,
+	ok(a->leaf.data != b->leaf.data && a->leaf.size > 0,
 	   "leaves are their own");
-	is_int(m->n_owned, m->n_pcerts,
-	       "a chain out of order owns everything it sends");
-	is_int(m->n_pcerts, 3, "sorted: leaf, intermediate, CA");
+	ok(m->icas_owned, "a chain out of order owns everything it sends");
+	is_int(m->n_icas, 2, "sorted: leaf, then intermediate and CA");
 	is_str(diag_text, P(CONF_FILE ":16:11: warning: certificates in "
 	                    "%s/misordered.pem are not a chain in order "
 	                    "(certificate 1 is not issued by certificate 2); "
@@ -857,6 +856,7 @@ struct server {
 	size_t sni_len;
 	char tiny_sni[5];
 	size_t tiny_len;
+	const void *material;   /* what the handshake used (only compared) */
 };
 
 static void *server_main(void *arg)
@@ -882,6 +882,8 @@ static void *server_main(void *arg)
 	}
 	close(sv->fd);
 	gnutls_deinit(ss);
+	sv->material = sv->tc.material;
+	tls_conn_clear(&sv->tc);
 	return NULL;
 }
 
@@ -984,6 +986,7 @@ static void test_handshakes(void)
 	cfg_pair(&f, "chain2");
 	cfg_pair(&f, "wild");
 	cfg_pair(&f, "rsa");
+	cfg_pair(&f, "ed");
 	s = load(&f);
 	ok(s != NULL, "handshake store loads");
 	if (s == NULL)
@@ -1012,6 +1015,24 @@ static void test_handshakes(void)
 
 	handshake(s, "mta-sts.example.org", NULL, NULL, NULL, &r);
 	is_int(r.ret, 0, "wildcard SNI: succeeds");
+	gnutls_free(r.data.data);
+
+	handshake(s, "mta-sts.ed.example", NULL, NULL, NULL, &r);
+	is_int(r.ret, 0, "Ed25519 chain: succeeds (its key kept as DER)");
+	gnutls_free(r.data.data);
+
+	/* Leaf and key are parsed at the first full handshake and cached. */
+	handshake(s, "mta-sts.chain2.example", NULL, NULL, NULL, &r2);
+	ok(r2.ret == 0 && r2.sv.material != NULL, "a full handshake used "
+	   "a chain's material");
+	gnutls_free(r2.data.data);
+	handshake(s, "mta-sts.chain2.example", NULL, NULL, NULL, &r);
+	ok(r.ret == 0 && r.sv.material == r2.sv.material,
+	   "the same name again: the same (cached) material");
+	gnutls_free(r.data.data);
+	handshake(s, "mta-sts.chain.example", NULL, NULL, NULL, &r);
+	ok(r.ret == 0 && r.sv.material != r2.sv.material,
+	   "another name: another material");
 	gnutls_free(r.data.data);
 
 	handshake(s, "mta-sts.rsa.example", NULL, NULL, NULL, &r);
@@ -1068,6 +1089,7 @@ static void test_handshakes(void)
 	handshake(s, "mta-sts.example.com", NULL, NULL, &r.data, &r2);
 	is_int(r2.ret, 0, "TLS 1.3 resumption: succeeds");
 	ok(r2.resumed, "TLS 1.3 resumption: resumed");
+	ok(r2.sv.material == NULL, "TLS 1.3 resumption: no certificate parsed");
 	gnutls_free(r.data.data);
 	gnutls_free(r2.data.data);
 
