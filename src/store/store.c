@@ -806,11 +806,13 @@ int store_retire_facts(struct store *s, const char *domain,
 	return rc == STORE_OK ? STORE_OK : failed(s, rc);
 }
 
-int store_retire_facts_all(struct store *s, store_retire_cb cb, void *arg)
+/*
+ * Runs `sql` and calls row(arg, st) for each row until it returns non-zero.
+ * That value, 0 after the last row, or a STORE_ error (reading `what`).
+ */
+static int each_row(struct store *s, const char *sql, const char *what,
+                    int (*row)(void *arg, sqlite3_stmt *st), void *arg)
 {
-	static const char sql[] =
-		"SELECT domain, first_served, max_age_max, last_active_served"
-		" FROM domains ORDER BY domain";
 	sqlite3_stmt *st;
 	int rc, step, stop = 0;
 
@@ -818,51 +820,68 @@ int store_retire_facts_all(struct store *s, store_retire_cb cb, void *arg)
 		return rc;
 	if ((rc = prepare(s, sql, &st)) != STORE_OK)
 		return failed(s, rc);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *domain = (const char *)sqlite3_column_text(st, 0);
-		struct retire_facts f = { 0 };
-
-		if (domain == NULL)
-			continue;
-		take_facts(st, 1, &f);
-		if ((stop = cb(arg, domain, &f)) != 0)
+	while ((step = sqlite3_step(st)) == SQLITE_ROW)
+		if ((stop = row(arg, st)) != 0)
 			break;
-	}
 	if (stop == 0 && step != SQLITE_DONE)
-		rc = store_fail(s, step, "reading retirement facts");
+		rc = store_fail(s, step, what);
 	sqlite3_finalize(st);
 	if (rc != STORE_OK)
 		return failed(s, rc);
 	return stop;
+}
+
+struct retire_walk {
+	store_retire_cb cb;
+	void *arg;
+};
+
+static int retire_row(void *arg, sqlite3_stmt *st)
+{
+	const struct retire_walk *w = arg;
+	const char *domain = (const char *)sqlite3_column_text(st, 0);
+	struct retire_facts f = { 0 };
+
+	if (domain == NULL)
+		return 0;
+	take_facts(st, 1, &f);
+	return w->cb(w->arg, domain, &f);
+}
+
+int store_retire_facts_all(struct store *s, store_retire_cb cb, void *arg)
+{
+	struct retire_walk w = { cb, arg };
+
+	return each_row(s, "SELECT domain, first_served, max_age_max, "
+	                "last_active_served FROM domains ORDER BY domain",
+	                "reading retirement facts", retire_row, &w);
+}
+
+struct first_served_walk {
+	store_first_served_cb cb;
+	void *arg;
+};
+
+static int first_served_row(void *arg, sqlite3_stmt *st)
+{
+	const struct first_served_walk *w = arg;
+	const char *domain = (const char *)sqlite3_column_text(st, 0);
+	const char *id = (const char *)sqlite3_column_text(st, 1);
+
+	if (domain == NULL || id == NULL)
+		return 0;
+	return w->cb(w->arg, domain, id, sqlite3_column_int64(st, 2));
 }
 
 int store_first_served_all(struct store *s, store_first_served_cb cb,
                            void *arg)
 {
-	static const char sql[] = "SELECT domain, id, first_served FROM policies";
-	sqlite3_stmt *st;
-	int rc, step, stop = 0;
+	struct first_served_walk w = { cb, arg };
 
-	if ((rc = ensure(s)) != STORE_OK)
-		return rc;
-	if ((rc = prepare(s, sql, &st)) != STORE_OK)
-		return failed(s, rc);
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *domain = (const char *)sqlite3_column_text(st, 0);
-		const char *id = (const char *)sqlite3_column_text(st, 1);
-
-		if (domain == NULL || id == NULL)
-			continue;
-		if ((stop = cb(arg, domain, id, sqlite3_column_int64(st, 2))) != 0)
-			break;
-	}
-	if (stop == 0 && step != SQLITE_DONE)
-		rc = store_fail(s, step, "reading first-served times");
-	sqlite3_finalize(st);
-	if (rc != STORE_OK)
-		return failed(s, rc);
-	return stop;
+	return each_row(s, "SELECT domain, id, first_served FROM policies",
+	                "reading first-served times", first_served_row, &w);
 }
+
 /* ---- for the other files of the store (store_internal.h) ---------------- */
 
 int store_ensure(struct store *s) { return ensure(s); }
