@@ -29,8 +29,6 @@ struct tls_chain {
 	gnutls_datum_t key;             /* the private key (gnutls_free,
 	                                 * zeroed first); size 0 when it
 	                                 * failed to load */
-	gnutls_x509_crt_fmt_t key_fmt;  /* DER, or PEM when GnuTLS could not
-	                                 * export it as DER */
 	gnutls_pcert_st *icas;          /* the intermediates, in order */
 	unsigned n_icas;
 	bool icas_owned;                /* parsed for this chain; else shallow

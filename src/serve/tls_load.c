@@ -17,16 +17,19 @@
  * warned about and skipped. Which name a chain serves comes from its SANs,
  * never from NAME.
  *
- * Everything is read and parsed once, eagerly, in tls_store_load(); a
- * handshake only does a hash lookup. (Lazy loading would move file I/O and
- * its errors onto the request path.) What makes loading cost is GnuTLS's
- * ASN.1 parsing, so nothing is parsed twice: an intermediate that many
- * chains send is parsed once and shared (see "shared intermediates"), and
+ * Everything is read, parsed and checked in tls_store_load(), never on the
+ * request path (no file I/O, no error found late). The store then keeps
+ * each leaf and key as DER and drops GnuTLS's parsed objects (most of the
+ * memory a domain costs); a full handshake parses its chain's again,
+ * through a small cache (tls_material.c). What makes loading cost is
+ * GnuTLS's ASN.1 parsing, so loading parses nothing twice: an
+ * intermediate that many chains send is parsed once and shared (see
+ * "shared intermediates"),
  * an elliptic-curve key is matched to its certificate by curve and point,
- * not by DER-encoding both public keys to hash them. 10 000 ECDSA pairs
- * from one CA: about 0.8 s of CPU (was 1.6 s). The pairs are independent:
- * they are parsed on one thread per usable CPU (see "the plan"), and a
- * directory's listing answers "does NAME.key exist" without a stat() each.
+ * not by DER-encoding both public keys to hash them, and the SAN extension
+ * is decoded once. The pairs are independent: they are parsed on one
+ * thread per usable CPU (see "the plan"), and a directory's listing
+ * answers "does NAME.key exist" without a stat() each.
  *
  * Every problem is reported through diag with the location of the entry
  * that named the file; tls_store_load() returns no store when any was an
@@ -793,31 +796,55 @@ static void report_key_error(struct loader *l, const char *path,
 		           gnutls_strerror(ret));
 }
 
-/* The key for ch->key as unencrypted PKCS #8 DER, the one form GnuTLS
- * imports back for every key type (its native DER export of an Ed25519 key
- * is not). A key it cannot export (none known) is kept as the file's PEM. */
+/*
+ * The DER of the first PEM block of `pem` (NUL-terminated) labelled
+ * "... PRIVATE KEY": the block GnuTLS's PEM import took (it looks for the
+ * same labels), in its own format (PKCS #8, PKCS #1, SEC 1), which its DER
+ * import reads back. -1 when there is none.
+ */
+static int key_block_der(const gnutls_datum_t *pem, gnutls_datum_t *der)
+{
+	static const char begin[] = "-----BEGIN ", suffix[] = "PRIVATE KEY";
+	const char *text = (const char *)pem->data, *p;
+
+	for (p = strstr(text, begin); p != NULL; p = strstr(p + 1, begin)) {
+		const char *label = p + sizeof(begin) - 1;
+		const char *end = strstr(label, "-----");
+		size_t len = end ? (size_t)(end - label) : 0;
+		char header[64];
+		gnutls_datum_t block;
+
+		if (len < sizeof(suffix) - 1 || len >= sizeof(header) ||
+		    memcmp(end - (sizeof(suffix) - 1), suffix,
+		           sizeof(suffix) - 1) != 0)
+			continue;
+		memcpy(header, label, len);
+		header[len] = '\0';
+		block.data = (unsigned char *)(uintptr_t)p;
+		block.size = pem->size - (unsigned)(p - text);
+		return gnutls_pem_base64_decode2(header, &block, der) < 0 ? -1 : 0;
+	}
+	return -1;
+}
+
+/* The key for ch->key: the DER of the file's key block, or else (a key
+ * GnuTLS found some other way) its own unencrypted PKCS #8 export, which
+ * it imports back for every key type. -1 on ENOMEM. */
 static int keep_key(struct tls_chain *ch, gnutls_privkey_t key,
                     const gnutls_datum_t *pem)
 {
 	gnutls_x509_privkey_t x = NULL;
-	int ret = gnutls_privkey_export_x509(key, &x);
+	int ret;
 
+	if (key_block_der(pem, &ch->key) == 0)
+		return 0;
+	ret = gnutls_privkey_export_x509(key, &x);
 	if (ret >= 0)
 		ret = gnutls_x509_privkey_export2_pkcs8(x, GNUTLS_X509_FMT_DER,
 		                                        NULL, GNUTLS_PKCS_PLAIN,
 		                                        &ch->key);
 	gnutls_x509_privkey_deinit(x);
-	if (ret >= 0) {
-		ch->key_fmt = GNUTLS_X509_FMT_DER;
-		return 0;
-	}
-	ch->key.data = gnutls_malloc(pem->size);
-	if (ch->key.data == NULL)
-		return -1;
-	memcpy(ch->key.data, pem->data, pem->size);
-	ch->key.size = pem->size;
-	ch->key_fmt = GNUTLS_X509_FMT_PEM;
-	return 0;
+	return ret < 0 ? -1 : 0;
 }
 
 /* Reads and parses the key file into *key; also refuses loose

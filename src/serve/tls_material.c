@@ -97,8 +97,8 @@ static struct tls_material *material_new(const struct tls_chain *ch)
 		m->key = NULL;
 		goto fail;
 	}
-	ret = gnutls_privkey_import_x509_raw(m->key, &ch->key, ch->key_fmt,
-	                                     NULL, 0);
+	ret = gnutls_privkey_import_x509_raw(m->key, &ch->key,
+	                                     GNUTLS_X509_FMT_DER, NULL, 0);
 	if (ret < 0)
 		goto fail;
 	return m;

@@ -109,6 +109,13 @@ static const char gen_script[] =
 	"cp rsa.pem le/live/w/fullchain.pem\n"
 	"echo readme >le/live/README\n"
 	"mkdir empty\n"
+	/* one ECDSA key in two more forms: PKCS #8, and after an EC
+	 * PARAMETERS block (as openssl ecparam -genkey writes it) */
+	"certtool --to-p8 --load-privkey good.key --password= --no-text "
+	"--outfile p8.key >/dev/null 2>&1; chmod 600 p8.key\n"
+	"(printf -- '-----BEGIN EC PARAMETERS-----\\nBggqhkjOPQMBBw==\\n"
+	"-----END EC PARAMETERS-----\\n'; cat good.key) >params.key\n"
+	"chmod 600 params.key\n"
 	/* many pairs, good and bad, for the parallel load */
 	"mkdir mixed; for i in 0 1 2 3; do\n"
 	"  cp good.pem mixed/g${i}a.pem; cp -p good.key mixed/g${i}a.key\n"
@@ -1070,6 +1077,30 @@ static void test_handshakes(void)
 	       "no SNI, no default host: missing_extension");
 	is_int(r.sv.tc.refused, TLS_REFUSED_NO_SNI,
 	       "no SNI: the connection says why");
+
+	/* The key as the store keeps it (DER of the file's key block) is
+	 * read back at the handshake, whatever the file's form. */
+	{
+		static const char *const forms[] = { "p8", "params" };
+
+		for (size_t i = 0; i < 2; i++) {
+			struct cfg g;
+			struct tls_store *k;
+
+			cfg_init(&g);
+			cfg_pair_paths(&g, P("%s/good.pem", dir),
+			               P("%s/%s.key", dir, forms[i]));
+			k = load(&g);
+			ok(k != NULL, "key file %s.key: loads (%s)", forms[i],
+			   diag_text);
+			if (k == NULL)
+				continue;
+			handshake(k, "mta-sts.example.com", NULL, NULL, NULL, &r);
+			is_int(r.ret, 0, "key file %s.key: handshake", forms[i]);
+			gnutls_free(r.data.data);
+			tls_store_free(k);
+		}
+	}
 
 	/* ALPN */
 	handshake(s, "mta-sts.example.com", NULL, "h2", NULL, &r);
