@@ -318,7 +318,10 @@ def main():
           "the last domain's mx is changed in the configuration, then from "
           "SIGHUP to the first response with the new policy, while two "
           "paced loads run (1 000 keep-alive req/s on 8 connections and 50 "
-          "new connections/s); \"failed\" counts their failed requests.")
+          "new connections/s); \"failed\" counts their failed requests. "
+          "Pinned to one CPU like nginx's one worker, except the rows "
+          "\"all CPUs\": stsd parses certificates on one thread per CPU "
+          "it may use, and a machine hosting it is not pinned.")
         p("")
         p("| domains | what | time, ms | failed requests during reload | "
           "peak RSS, kB | target |")
@@ -331,6 +334,10 @@ def main():
                      2000 if n >= 100000 else None),
                     ("start_stsd_tls", "stsd start, HTTPS with certificates", None),
                     ("reload_stsd_tls", "stsd reload, HTTPS with certificates", None),
+                    ("start_stsd_tls_all", "stsd start, HTTPS with certificates, all CPUs",
+                     3000 if n >= 100000 else None),
+                    ("reload_stsd_tls_all", "stsd reload, HTTPS with certificates, all CPUs",
+                     3000 if n >= 100000 else None),
                     ("start_nginx_tls", "nginx start, HTTPS with certificates", None),
                     ("reload_nginx_tls", "nginx reload, HTTPS with certificates", None)]:
                 server = "nginx" if "nginx" in metric else "stsd"

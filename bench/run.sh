@@ -362,9 +362,11 @@ write_nginx_conf() {
 
 # ---- servers -----------------------------------------------------------------
 
-# start_stsd DIR: sets SERVER_PID; stderr goes to DIR/stsd.log
+# start_stsd DIR: sets SERVER_PID; stderr goes to DIR/stsd.log. On
+# $SERVER_CPU, or on the CPUs in $STSD_CPUS when set (start-up "all CPUs").
 start_stsd() {
-	taskset -c "$SERVER_CPU" "$STSD" -c "$1/stsd.yaml" >"$1/stsd.log" 2>&1 &
+	taskset -c "${STSD_CPUS:-$SERVER_CPU}" "$STSD" -c "$1/stsd.yaml" \
+		>"$1/stsd.log" 2>&1 &
 	SERVER_PID=$!
 	PIDS+=("$SERVER_PID")
 }
@@ -711,16 +713,22 @@ reload_under_load() {
 section_startup() {
 	local n kind r
 	for n in $START_SIZES; do
-		for kind in backend tls; do
-			[ "$kind" = tls ] && make_certs "$n"
+		# tls_all: the same as tls, stsd on every CPU (it parses
+		# certificates on one thread per CPU it may use); the paced
+		# loads of the reload share them.
+		for kind in backend tls tls_all; do
+			[ "$kind" = backend ] || make_certs "$n"
 			for r in $(seq "$RUNS"); do
 				local d=$WORK/st-$kind-$n hp pp port plain="" t0 t1 pid
 				hp=$(free_port); pp=$(free_port)
-				write_stsd_conf "$d" "$n" "$kind" "$hp" "$pp"
-				if [ "$kind" = tls ]; then port=$hp; else port=$pp; plain=1; fi
+				write_stsd_conf "$d" "$n" "${kind%_all}" "$hp" "$pp"
+				if [ "$kind" = backend ]; then port=$pp; plain=1; else port=$hp; fi
 				sync
 				t0=$(now_ns)
+				STSD_CPUS=
+				[ "$kind" = tls_all ] && STSD_CPUS="0-$(( $(nproc) - 1 ))"
 				start_stsd "$d"; pid=$SERVER_PID
+				STSD_CPUS=
 				t1=$(wait_ready "$pid" "$port" "mta-sts.d$n.test" \
 					"mx.d$n.test" "$plain" 300)
 				local ms=$(( (t1 - t0) / 1000000 ))
