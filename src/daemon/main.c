@@ -290,7 +290,7 @@ static void reload(const char *path, struct recorder *rec,
 	service_reloading();
 	log_info("reloading %s", path);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	new = snapshot_build(path, &d);
+	new = snapshot_build(path, old, &d);
 	stats_note_reload(new != NULL);
 	if (new == NULL) {
 		diag_summary(&d);
@@ -376,7 +376,7 @@ static void serve_loop(const char *path, const sigset_t *signals,
 static struct snapshot *first_snapshot(const char *path, int **fds)
 {
 	struct diag d = { 0 };
-	struct snapshot *snap = snapshot_build(path, &d);
+	struct snapshot *snap = snapshot_build(path, NULL, &d);
 
 	diag_summary(&d);
 	if (snap == NULL)
@@ -485,7 +485,7 @@ static int report(const struct options *o)
 
 	if (tls_global_init() != 0)
 		fatalx("cannot initialise TLS");
-	snap = snapshot_build(o->config, &d);
+	snap = snapshot_build(o->config, NULL, &d);
 	diag_summary(&d);
 	if (snap == NULL) {
 		tls_global_fini();

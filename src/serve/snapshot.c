@@ -36,7 +36,8 @@ static void snapshot_free(struct snapshot *s)
 	free(s);
 }
 
-struct snapshot *snapshot_build(const char *path, struct diag *d)
+struct snapshot *snapshot_build(const char *path, const struct snapshot *live,
+                                struct diag *d)
 {
 	struct snapshot *s = calloc(1, sizeof(*s));
 
@@ -47,7 +48,7 @@ struct snapshot *snapshot_build(const char *path, struct diag *d)
 	atomic_init(&s->refs, 1);
 	s->conf = conf_load(path, d);
 	if (s->conf != NULL && conf_has_tls(s->conf))
-		s->tls = tls_store_load(s->conf, d);
+		s->tls = tls_store_load(s->conf, live ? live->tls : NULL, d);
 	if (s->conf != NULL && d->errors == 0)
 		s->site = http_site_build(s->conf, d);
 	if (s->site != NULL)
@@ -78,7 +79,7 @@ struct snapshot *snapshot_rebuild_tls(struct snapshot *cur, struct diag *d)
 		return NULL;
 	}
 	atomic_init(&s->refs, 1);
-	s->tls = tls_store_load(root->conf, d);
+	s->tls = tls_store_load(root->conf, cur->tls, d);
 	if (s->tls == NULL) {
 		free(s);
 		return NULL;

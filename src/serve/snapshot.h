@@ -36,8 +36,11 @@ struct snapshot {
 
 /* Builds a snapshot from the file at `path`: conf, then TLS (when needed),
  * then the HTTP site. Every problem goes to `d`. NULL on any error. The
- * result holds one reference, owned by the caller. */
-struct snapshot *snapshot_build(const char *path, struct diag *d);
+ * result holds one reference, owned by the caller. `live` (or NULL) is the
+ * snapshot serving now, whose unchanged certificates are copied rather
+ * than parsed again (tls_store_load()); the caller holds a reference. */
+struct snapshot *snapshot_build(const char *path, const struct snapshot *live,
+                                struct diag *d);
 
 /* A snapshot like `cur` with its certificates loaded again (the ACME
  * thread's new ones): the same configuration, site and counters (borrowed,

@@ -32,9 +32,14 @@ void tls_global_fini(void);
  * with the location of the offending entry. Returns NULL when anything was
  * an error. Reads files; never called on the request path. The pairs are
  * parsed on one thread per usable CPU; messages and results are those of
- * one thread, in configuration order.
+ * one thread, in configuration order. `live` (or NULL) is the store
+ * serving now: a pair whose files have not changed since it loaded them is
+ * copied from it, not parsed again, with the same messages. Only read, and
+ * it must stay alive meanwhile.
  */
-struct tls_store *tls_store_load(const struct conf *c, struct diag *d);
+struct tls_store *tls_store_load(const struct conf *c,
+                                 const struct tls_store *live,
+                                 struct diag *d);
 
 /* How many threads tls_store_load() parses with at most; 0 (the default):
  * one per CPU the process may run on. For tests and benchmarks. */

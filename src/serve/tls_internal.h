@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <gnutls/gnutls.h>
@@ -35,7 +36,12 @@ struct tls_chain {
 	                                 * copies of the store's shared ones */
 	bool icas_alloc;                /* icas is this chain's array; else it
 	                                 * is the store's one shared pcert */
-	time_t not_after;               /* of the leaf */
+	time_t not_before, not_after;   /* of the leaf */
+	uint64_t files_id;              /* both files as stat() saw them before
+	                                 * they were read (see chain_reuse) */
+	unsigned sorted_at;             /* 0, or 1 + the first certificate
+	                                 * out of order (sent sorted) */
+	bool reused;                    /* copied from the live store */
 	char **names;                   /* SAN dNSNames, lowercase: map keys;
 	                                 * one allocation, strings included */
 	size_t n_names;
@@ -54,6 +60,7 @@ struct tls_store {
 	gnutls_pcert_st **shared;       /* intermediates shared by chains */
 	size_t n_shared, cap_shared;
 	struct tls_material_cache *materials;   /* see tls_material_get() */
+	size_t n_reused;                /* chains copied from the live store */
 	bool tickets;
 };
 

@@ -219,6 +219,7 @@ static void cfg_domain(struct cfg *f, const char *domain)
 /* Loads and returns the diagnostics text (static buffer). */
 static struct diag last;
 static char diag_text[8192];
+static const struct tls_store *live_store;     /* what load() reuses */
 
 static struct tls_store *load(const struct cfg *f)
 {
@@ -230,7 +231,7 @@ static struct tls_store *load(const struct cfg *f)
 	last.out = open_memstream(&buf, &len);
 	if (last.out == NULL)
 		exit(99);
-	s = tls_store_load(&f->c, &last);
+	s = tls_store_load(&f->c, live_store, &last);
 	fclose(last.out);
 	last.out = NULL;
 	snprintf(diag_text, sizeof(diag_text), "%s", buf ? buf : "");
@@ -1166,6 +1167,76 @@ static void test_handshakes(void)
 	ok(r.ret < 0, "no store: handshake fails");
 }
 
+/*
+ * A reload with a live store: unchanged pairs are copied from it, with the
+ * same messages (the order warning, the expiry warning); a changed file,
+ * or a key file whose mode changed, is read again.
+ */
+static void test_reuse(void)
+{
+	struct tls_store *s1, *s2, *s3;
+	char *text1;
+	struct cfg f;
+
+	if (system(P("cd '%s' && mkdir reuse && cp -p good.pem reuse/a.pem && "
+	             "cp -p good.key reuse/a.key && cp -p chain.pem reuse/b.pem "
+	             "&& cp -p chain.key reuse/b.key && cp -p misordered.pem "
+	             "reuse/m.pem && cp -p misordered.key reuse/m.key && "
+	             "cp -p soon.pem reuse/s.pem && cp -p soon.key reuse/s.key "
+	             "&& chmod 600 reuse/*.key", dir)) != 0)
+		exit(99);
+	cfg_init(&f);
+	cfg_dir(&f, "reuse");
+	cfg_domain(&f, "example.com");
+	cfg_domain(&f, "chain.example");
+	live_store = NULL;
+	s1 = load(&f);
+	ok(s1 != NULL && s1->n_reused == 0, "first load: parsed");
+	text1 = strdup(diag_text);
+	ok(strstr(text1, "sending them sorted") && strstr(text1, "expires on"),
+	   "first load: the order and expiry warnings");
+	live_store = s1;
+	s2 = load(&f);
+	ok(s2 != NULL, "reload: loads");
+	is_int(s2 ? (int)s2->n_reused : -1, 4, "reload: all four pairs copied");
+	is_str(diag_text, text1, "reload: the same messages");
+	is_str(tls_store_lookup(s2, "mta-sts.chain.example"),
+	       P("%s/reuse/b.pem", dir), "reload: the names are there");
+	tls_store_free(s1);     /* the copy owns what it has */
+	live_store = s2;
+
+	if (system(P("chmod 640 '%s/reuse/b.key'", dir)) != 0)
+		exit(99);
+	s3 = load(&f);
+	ok(s3 == NULL && strstr(diag_text, "b.key is readable by group"),
+	   "a key file's mode changed: read again, and refused");
+	tls_store_free(s3);
+	if (system(P("cd '%s' && chmod 600 reuse/b.key && cp wild.pem "
+	             "reuse/a.pem && cp wild.key reuse/a.key && "
+	             "chmod 600 reuse/a.key", dir)) != 0)
+		exit(99);
+	s3 = load(&f);
+	ok(s3 != NULL, "a pair replaced: loads");
+	/* b.key's chmod changed its ctime: read again, like a.* */
+	is_int(s3 ? (int)s3->n_reused : -1, 2, "the two untouched pairs "
+	       "copied");
+	is_str(tls_store_lookup(s3, "mta-sts.example.org"),
+	       P("%s/reuse/a.pem", dir), "the new certificate's names");
+	live_store = NULL;
+	tls_store_free(s2);
+	if (s3 != NULL) {
+		struct hs r;
+
+		handshake(s3, "mta-sts.chain.example", NULL, NULL, NULL, &r);
+		is_int(r.ret, 0, "a copied chain serves a handshake (after the "
+		       "store it came from is gone)");
+		is_int(r.n_certs, 2, "with its intermediate");
+		gnutls_free(r.data.data);
+	}
+	tls_store_free(s3);
+	free(text1);
+}
+
 int main(void)
 {
 	make_certs();
@@ -1200,6 +1271,7 @@ int main(void)
 	test_dirs();
 	test_parallel_load();
 	test_handshakes();
+	test_reuse();
 
 	gnutls_certificate_free_credentials(server_cred);
 	gnutls_certificate_free_credentials(client_cred);
