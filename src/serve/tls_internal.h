@@ -25,28 +25,29 @@
  * GnuTLS private key object alone is 2.6 KB; 100 000 of them resident would
  * be a quarter of a gigabyte), the intermediates parsed once.
  */
-struct tls_chain {
+struct tls_chain {                  /* fields ordered to pack: 100 000
+                                     * of these */
 	gnutls_datum_t leaf;            /* the leaf's DER (gnutls_free) */
 	gnutls_datum_t key;             /* the private key (gnutls_free,
 	                                 * zeroed first); size 0 when it
 	                                 * failed to load */
 	gnutls_pcert_st *icas;          /* the intermediates, in order */
+	char **names;                   /* SAN dNSNames, lowercase: map keys;
+	                                 * one allocation, strings included */
+	char *cert_path;                /* for messages and tls_store_lookup */
+	time_t not_before, not_after;   /* of the leaf */
+	uint64_t files_id;              /* both files as stat() saw them before
+	                                 * they were read (see chain_reuse) */
+	size_t n_names;
+	size_t order;                   /* load order, breaks expiry ties */
 	unsigned n_icas;
+	unsigned sorted_at;             /* 0, or 1 + the first certificate
+	                                 * out of order (sent sorted) */
 	bool icas_owned;                /* parsed for this chain; else shallow
 	                                 * copies of the store's shared ones */
 	bool icas_alloc;                /* icas is this chain's array; else it
 	                                 * is the store's one shared pcert */
-	time_t not_before, not_after;   /* of the leaf */
-	uint64_t files_id;              /* both files as stat() saw them before
-	                                 * they were read (see chain_reuse) */
-	unsigned sorted_at;             /* 0, or 1 + the first certificate
-	                                 * out of order (sent sorted) */
 	bool reused;                    /* copied from the live store */
-	char **names;                   /* SAN dNSNames, lowercase: map keys;
-	                                 * one allocation, strings included */
-	size_t n_names;
-	char *cert_path;                /* for messages and tls_store_lookup */
-	size_t order;                   /* load order, breaks expiry ties */
 	bool acme;                      /* from the ACME state directory */
 };
 
