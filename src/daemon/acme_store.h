@@ -55,6 +55,9 @@ struct acme_status_row {
 	char name[NAME_MAX_LEN + 1];
 	time_t next;                    /* the next order or renewal, 0: none */
 	unsigned failures;              /* in a row */
+	long queued;                    /* names ahead for an order token, or
+	                                   -1: not waiting (then `next` is
+	                                   its due time) */
 	char error[512];                /* the last error, "" after success */
 };
 /* Rewrites the status file with rows[0..n). 0, or -1. */
@@ -62,11 +65,13 @@ int acme_status_write(const char *state_dir, const struct acme_status_row *rows,
                       size_t n);
 
 /* stsd --acme-status: for every name acme: manages in `c`, its stored
- * certificate (issuer, expiry), next renewal and last error; names a
+ * certificate (issuer, expiry), next renewal and last error, or its place
+ * in the queue for the order budget ("queued: N names ahead, next order in
+ * S s", S from `now`); names a
  * configured certificate covers (in `tls`, or NULL) say so. Returns the
  * exit status (0; 1 when ACME is not configured). */
 struct tls_store;
 int acme_status_print(FILE *out, const struct conf *c,
-                      const struct tls_store *tls);
+                      const struct tls_store *tls, time_t now);
 
 #endif

@@ -501,7 +501,8 @@ static int report(const struct options *o)
 		rc = print_policy(snap->conf, o->policy_domain);
 		break;
 	case ACTION_ACME_STATUS:
-		rc = acme_status_print(stdout, snap->conf, snap->tls) == 0 ?
+		rc = acme_status_print(stdout, snap->conf, snap->tls,
+		                       time(NULL)) == 0 ?
 		     EXIT_OK : EXIT_CONFIG;
 		break;
 	default:

@@ -16,6 +16,7 @@ struct row {
 	char *name, *error;
 	time_t not_after, next;
 	unsigned failures;
+	long queued;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -50,6 +51,7 @@ int acme_report_set(const struct acme_report_row *rows, size_t n)
 		copy[i].not_after = rows[i].not_after;
 		copy[i].next = rows[i].next;
 		copy[i].failures = rows[i].failures;
+		copy[i].queued = rows[i].queued;
 	}
 	pthread_mutex_lock(&lock);
 	old = table;
@@ -80,6 +82,16 @@ static void row(FILE *out, const char *metric, const char *name,
 	fprintf(out, "} %lld\n", value);
 }
 
+/* Names waiting for an order token (under the lock). */
+static size_t queued_names(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_table; i++)
+		n += table[i].queued >= 0;
+	return n;
+}
+
 void acme_report_metrics(FILE *out)
 {
 	pthread_mutex_lock(&lock);
@@ -92,6 +104,10 @@ void acme_report_metrics(FILE *out)
 	fprintf(out, "stsd_acme_orders_total{result=\"ok\"} %" PRIu64 "\n"
 	        "stsd_acme_orders_total{result=\"error\"} %" PRIu64 "\n",
 	        orders_ok, orders_failed);
+	fprintf(out, "# HELP stsd_acme_names_queued Names whose order is due and "
+	        "waits its turn (acme.orders_per_hour).\n"
+	        "# TYPE stsd_acme_names_queued gauge\n"
+	        "stsd_acme_names_queued %zu\n", queued_names());
 	fputs("# HELP stsd_acme_certificate_expiry_timestamp_seconds When the "
 	      "ACME certificate of each name expires (0: none yet).\n"
 	      "# TYPE stsd_acme_certificate_expiry_timestamp_seconds gauge\n",
@@ -141,8 +157,13 @@ void acme_report_json(FILE *out)
 		json_time(out, "certificate_expires", table[i].not_after);
 		fputs(", ", out);
 		json_time(out, "next_attempt", table[i].next);
-		fprintf(out, ", \"failures\": %u, \"last_error\": ",
+		fprintf(out, ", \"failures\": %u, \"queued_ahead\": ",
 		        table[i].failures);
+		if (table[i].queued >= 0)
+			fprintf(out, "%ld", table[i].queued);
+		else
+			fputs("null", out);
+		fputs(", \"last_error\": ", out);
 		escape_json_str(out, table[i].error);
 		fputs("}", out);
 	}

@@ -3,7 +3,8 @@
  * admin listener, as Prometheus metrics and in status.json: per name, when
  * its certificate expires, when the next order or renewal is due, how many
  * attempts failed in a row (and, in status.json, the last error); and how
- * many orders succeeded and failed in all.
+ * many orders succeeded and failed in all, and which names are queued for
+ * the order budget (acme.orders_per_hour) with how many ahead of each.
  *
  * The thread publishes a whole table after each round (acme_report_set
  * copies it under a lock); /metrics and status.json read it under the same lock. Nothing
@@ -22,6 +23,8 @@ struct acme_report_row {
 	time_t not_after;               /* 0: no certificate yet */
 	time_t next;                    /* next order or renewal */
 	unsigned failures;              /* in a row */
+	long queued;                    /* names ahead of it for an order
+	                                   token, -1: not waiting */
 	const char *error;              /* the last error, "" after success */
 };
 
