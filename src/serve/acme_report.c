@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,12 @@ static void free_rows(struct row *rows, size_t n)
 	free(rows);
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct row *)a)->name,
+	              ((const struct row *)b)->name);
+}
+
 int acme_report_set(const struct acme_report_row *rows, size_t n)
 {
 	struct row *copy = n ? calloc(n, sizeof(*copy)) : NULL, *old;
@@ -53,6 +60,9 @@ int acme_report_set(const struct acme_report_row *rows, size_t n)
 		copy[i].failures = rows[i].failures;
 		copy[i].queued = rows[i].queued;
 	}
+	/* Sorted for acme_report_find (and the metrics read better). */
+	if (n > 1)
+		qsort(copy, n, sizeof(*copy), by_name);
 	pthread_mutex_lock(&lock);
 	old = table;
 	n_old = n_table;
@@ -169,6 +179,24 @@ void acme_report_json(FILE *out)
 	}
 	fputs(n_table ? "\n  ]" : "]", out);
 	pthread_mutex_unlock(&lock);
+}
+
+bool acme_report_find(const char *name, struct acme_report_view *out)
+{
+	struct row key = { .name = (char *)name }, *hit;
+
+	pthread_mutex_lock(&lock);
+	hit = n_table ? bsearch(&key, table, n_table, sizeof(*table), by_name)
+	              : NULL;
+	if (hit != NULL) {
+		out->not_after = hit->not_after;
+		out->next = hit->next;
+		out->failures = hit->failures;
+		out->queued = hit->queued;
+		snprintf(out->error, sizeof(out->error), "%s", hit->error);
+	}
+	pthread_mutex_unlock(&lock);
+	return hit != NULL;
 }
 
 void acme_report_clear(void)

@@ -37,6 +37,16 @@ void acme_report_metrics(FILE *out);
 /* For status.json, when ACME is on: ',\n  "acme": [...]' (one object per
  * name), to follow the "domains" array. */
 void acme_report_json(FILE *out);
+/* What the table says of one name, for the status page (copied). */
+struct acme_report_view {
+	time_t not_after, next;
+	unsigned failures;
+	long queued;
+	char error[512];
+};
+/* True, with *out filled, when ACME looks after `name` (a binary search:
+ * the table is kept sorted by name). False when it does not or is off. */
+bool acme_report_find(const char *name, struct acme_report_view *out);
 /* Frees the table (at exit). */
 void acme_report_clear(void);
 

@@ -23,6 +23,7 @@
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
 . "$top_srcdir/tests/lib/netns.sh"
+. "$top_srcdir/tests/lib/pebble.sh"
 t_need pebble certtool curl
 netns_enter "$@"
 netns_setup
@@ -35,40 +36,9 @@ netns_dns_start $(netns_a_record example.com) $(netns_a_record example.org) \
 	$(netns_a_record example.net) $(netns_a_record example.biz) ||
 	t_bail "dnsmasq does not start"
 
-DIR=https://localhost:14000/dir
+DIR=$PEBBLE_DIR
 S=$T/state
-
-# pebble_start [VALIDITY]: pebble validating for real (tls-alpn-01 on 443,
-# http-01 on 80), its log in $T/pebble.log; fetches its root to $T/root.pem.
-pebble_start() {
-	_validity=
-	[ -z "${1:-}" ] || _validity=", \"certificateValidityPeriod\": $1"
-	cat >"$T/pebble.json" <<-EOF
-	{ "pebble": {
-	    "listenAddress": "127.0.0.1:14000",
-	    "managementListenAddress": "127.0.0.1:15000",
-	    "certificate": "$C/pebble.pem", "privateKey": "$C/pebble.key",
-	    "httpPort": 80, "tlsPort": 443, "ocspResponderURL": "",
-	    "domainBlocklist": ["blocked.example"],
-	    "externalAccountBindingRequired": false$_validity } }
-	EOF
-	env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-		pebble -config "$T/pebble.json" -dnsserver 127.0.0.1:53 \
-		>>"$T/pebble.log" 2>&1 &
-	PEBBLE_PID=$!
-	t_pids="$t_pids $PEBBLE_PID"
-	wait_for curl -sf --max-time 2 --cacert "$C/ca.pem" "$DIR" ||
-		t_bail "pebble does not start"
-	curl -sf --cacert "$C/ca.pem" -o "$T/root.pem" \
-		https://localhost:15000/roots/0 || t_bail "cannot fetch pebble's root"
-}
-
-pebble_stop() {
-	kill "$PEBBLE_PID" 2>/dev/null || :
-	wait "$PEBBLE_PID" 2>/dev/null || :
-}
-
-orders() { grep -c 'POST /order-plz' "$T/pebble.log"; }
+orders() { pebble_orders; }
 
 # write_conf CHALLENGE DIRECTORY DOMAIN...: the configuration, acme for
 # every domain but example.org (which has its own certificate).
@@ -126,7 +96,7 @@ no_sanitizer_report() {
 t_unlike "$(cat "$top_srcdir/etc/stsd.yaml")" "^acme:" "etc/stsd.yaml does not enable acme:"
 
 # ---- 1. tls-alpn-01 ----------------------------------------------------------
-pebble_start
+pebble_start "$C"
 write_conf tls-alpn-01 "$DIR" example.com
 out=$("$STSD" --check -c "$T/stsd.yaml" 2>&1)
 t_like "$out" "warning: no certificate for mta-sts.example.com yet: it is ordered from the ACME CA" \
@@ -167,6 +137,18 @@ t_like "$st" "^mta-sts\.example\.com +Pebble Intermediate.* 20[0-9-]+ [0-9:]+ UT
 	"--acme-status: issuer, expiry, next renewal, no error"
 t_like "$st" "^mta-sts\.example\.org +\(a configured certificate covers it" \
 	"--acme-status: the configured name is not ordered"
+
+# The status page: the certificate source of each name, the ACME name's
+# expiry and next renewal.
+page() { curl -sf --max-time 5 http://127.0.0.1:9100/; }
+p=$(page)
+t_like "$p" '<th id="acme">Certificate source \(ACME\)</th>' "status page: the ACME column"
+# (example.com is the only ACME name; its row spans lines: the monitor's
+# problems are a <pre>.)
+t_like "$p" '<td class="acme"><span class="source">ACME</span>; expires <span class="when">20[0-9-]+T[0-9:]+Z</span>; next renewal <span class="when">20[0-9-]+T[0-9:]+Z</span></td></tr>' \
+	"status page: example.com from ACME, with its expiry and next renewal"
+t_like "$p" '<td class="domain">example\.org</td>.*<td class="acme"><span class="source">configured</span></td></tr>' \
+	"status page: example.org's configured certificate"
 
 # ---- 2. a restart orders nothing ---------------------------------------------
 n=$(orders)
@@ -232,12 +214,14 @@ t_like "$(metrics)" '^stsd_acme_consecutive_failures\{name="mta-sts\.[a-z0-9.]+"
 "$STSD" --acme-status -c "$T/stsd.yaml" >"$T/acme-status.txt" 2>&1
 t_like "$(cat "$T/acme-status.txt")" "^mta-sts\.[a-z0-9.]+ +\(none yet\) +- +20[0-9-]+ [0-9:]+ UTC network: " \
 	"--acme-status: the name that failed shows the error"
+t_like "$(page)" '<td class="acme"><span class="source">none</span>; next order <span class="when">20[0-9-]+T[0-9:]+Z</span><br><span class="warn">last error \(1 in a row\): network: ' \
+	"status page: the name that failed, with no certificate, its next order and the error"
 kill -0 "$STSD_PID" 2>/dev/null
 t_ok $? "CA unreachable: stsd keeps serving"
 
 # ---- 5. renewal under load ---------------------------------------------------
 : >"$T/pebble.log"
-pebble_start 24
+pebble_start "$C" 24
 write_conf http-01 "$DIR" example.com example.net example.biz blocked.example
 stsd_reload
 wait_for issued example.biz && wait_for live example.biz ||
