@@ -250,6 +250,9 @@ t_like "$(cat "$T/stsd.log")" "acme: mta-sts.example.biz: ordering a certificate
 	"renewal: logged as a renewal"
 t_like "$(cat "$T/stsd.log")" "acme: mta-sts.blocked.example: ca: .*; next attempt in [0-9]+ s" \
 	"a name the CA refuses: logged, with its own backoff (the others went on)"
+# The CA's text (quotes and all) reaches the status page escaped.
+t_like "$(page)" 'last error \([0-9]+ in a row\): ca: [^<"]*&quot;mta-sts\.blocked\.example&quot;' \
+	"status page: the CA's error, escaped"
 
 stsd_stop
 t_is "$STSD_STATUS" 0 "stsd stops cleanly"
