@@ -199,6 +199,23 @@ bool acme_report_find(const char *name, struct acme_report_view *out)
 	return hit != NULL;
 }
 
+bool acme_report_counts(size_t *issued, size_t *waiting)
+{
+	bool was_on;
+
+	*issued = *waiting = 0;
+	pthread_mutex_lock(&lock);
+	was_on = on;
+	for (size_t i = 0; i < n_table; i++) {
+		if (table[i].not_after)
+			(*issued)++;
+		else
+			(*waiting)++;
+	}
+	pthread_mutex_unlock(&lock);
+	return was_on;
+}
+
 void acme_report_clear(void)
 {
 	pthread_mutex_lock(&lock);

@@ -47,6 +47,9 @@ struct acme_report_view {
 /* True, with *out filled, when ACME looks after `name` (a binary search:
  * the table is kept sorted by name). False when it does not or is off. */
 bool acme_report_find(const char *name, struct acme_report_view *out);
+/* How many names have an ACME certificate and how many wait for their
+ * first one. False (and zeros) when ACME is off. */
+bool acme_report_counts(size_t *issued, size_t *waiting);
 /* Frees the table (at exit). */
 void acme_report_clear(void);
 
