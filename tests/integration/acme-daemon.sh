@@ -8,14 +8,17 @@
 #     (--check and the log say why), answers pebble's acme-tls/1 handshake,
 #     stores the certificate (0600) and makes it live with a reload; curl
 #     trusting pebble's root gets the policy. example.org has a configured
-#     certificate: it is served and never ordered. --acme-status lists both.
+#     certificate: it is served and never ordered. --acme-status and the
+#     status page list both (source, expiry, next renewal); the swap
+#     updates systemd's STATUS= (a fake notification socket).
 #  2. A restart reuses the stored certificate: no new order at pebble.
 #  3. http-01 (a reload switches the challenge and adds example.net):
 #     answered on stsd's plain-HTTP listener, then served over HTTPS.
 #     /metrics has the ACME certificate's expiry and the order count.
 #  4. The CA unreachable with 23 names waiting: one attempt, logged with its
 #     backoff, then every name pauses (no error storm); --acme-status shows
-#     the error; the stored certificates keep serving.
+#     the error, and so does the status page; the stored certificates keep
+#     serving.
 #  5. Renewal: pebble issuing 24-second certificates; the renewal at two
 #     thirds of the lifetime is swapped in while a request loop runs, and
 #     no request fails. pebble refusing one name (its block list) holds up
@@ -24,6 +27,7 @@
 . "$top_srcdir/tests/lib/certs.sh"
 . "$top_srcdir/tests/lib/netns.sh"
 . "$top_srcdir/tests/lib/pebble.sh"
+. "$top_srcdir/tests/lib/notify.sh"
 t_need pebble certtool curl
 netns_enter "$@"
 netns_setup
@@ -103,7 +107,16 @@ t_like "$out" "warning: no certificate for mta-sts.example.com yet: it is ordere
 	"--check: a name waiting for its first certificate is a warning, and says why"
 t_like "$out" "configuration OK" "--check: the configuration is OK"
 
+# systemd's notification socket, faked: the ACME swap updates STATUS=.
+have_sd=yes
+ldd "$STSD" 2>/dev/null | grep -q libsystemd || have_sd=no
+if [ $have_sd = yes ]; then
+	notify_start "$T/notify.log"
+	NOTIFY_SOCKET=$T/notify.sock
+	export NOTIFY_SOCKET
+fi
 stsd_start "$T/stsd.yaml" || t_bail "stsd does not start"
+unset NOTIFY_SOCKET
 # A half-edited configuration on disk meanwhile: the new certificate goes
 # live with the configuration that is live, without reading the file.
 cp "$T/stsd.yaml" "$T/stsd.yaml.good"
@@ -118,6 +131,17 @@ mv "$T/stsd.yaml.good" "$T/stsd.yaml"
 t_like "$(cat "$T/stsd.log")" "acme: new certificates live: generation 2" \
 	"the certificate went live with the same swap as a reload (generation 2)"
 t_unlike "$(cat "$T/stsd.log")" "reloading " "without reading the configuration file"
+if [ $have_sd = yes ]; then
+	acme_status_sent() { msgs "$T/notify.log" | grep -q '^STATUS=.*ACME: 1 issued'; }
+	wait_for acme_status_sent
+	t_like "$(msgs "$T/notify.log")" \
+		'^STATUS=serving 2 domains, 2 certificates; ACME: 1 issued, 0 waiting; started$' \
+		"systemd: the ACME swap updates STATUS= (and sends no READY=1 of a reload)"
+	t_is "$(msgs "$T/notify.log" | grep -c READY=1)" 1 "systemd: READY=1 once, at the start"
+	notify_stop
+else
+	t_skip "systemd STATUS= after the ACME swap" "stsd was built without libsystemd"
+fi
 t_like "$(fetch example.com)" "^version: STSv1" "curl trusting pebble's root gets the policy"
 t_like "$(curl -s --max-time 5 --cacert "$C/ca.pem" --resolve mta-sts.example.org:443:127.0.0.1 \
 	https://mta-sts.example.org/.well-known/mta-sts.txt)" "^version: STSv1" \
