@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -564,6 +565,21 @@ static void order(struct acme_renew *r, struct name_state *ns)
 	         "at %s", ns->name, until, due);
 }
 
+/* A uniformly random offset in [0, span] from the kernel (random() was
+ * never seeded: every stsd picked the same points). Its modulo bias is
+ * below 2^-32 for any window shorter than a century. When getrandom
+ * fails, the middle of the window: still inside it. */
+static time_t random_offset(time_t span)
+{
+	uint64_t x;
+
+	if (span <= 0)
+		return 0;
+	if (getrandom(&x, sizeof(x), 0) != (ssize_t)sizeof(x))
+		return span / 2;
+	return (time_t)(x % ((uint64_t)span + 1));
+}
+
 /* RFC 9773: the CA's window, when it has one, moves the renewal. */
 static void ari_query(struct acme_renew *r, struct name_state *ns, time_t now)
 {
@@ -590,8 +606,7 @@ static void ari_query(struct acme_renew *r, struct name_state *ns, time_t now)
 
 		/* A random point of the window (RFC 9773 section 4.2), so
 		 * that many names do not renew at one instant. */
-		ns->due = (time_t)info.start +
-		          (span ? (time_t)(random() % (span + 1)) : 0);
+		ns->due = (time_t)info.start + random_offset(span);
 		acme_renewal_info_clear(&info);
 	} else {
 		log_debug("acme: %s: renewalInfo: %s", ns->name, err.message);
