@@ -700,9 +700,11 @@ static void *run(void *arg)
 		status_save(r);
 		if (r->swap_pending && now - r->last_swap >= ACME_SWAP_EVERY)
 			swap(r, now);
-		/* No pause between orders (the bucket paces them); a stop
-		 * is seen here, after at most one order. */
-		if (!nap(r, now, false))
+		/* No pause after an order (the bucket paces them); a
+		 * second after a renewalInfo query, which the bucket does not
+		 * count, so 10 000 names do not query the CA at once. A stop
+		 * is seen here, after at most one job. */
+		if (!nap(r, now + (ari ? ACME_ARI_GAP : 0), false))
 			break;
 	}
 	return NULL;

@@ -16,7 +16,9 @@
  * spread over hours the way the CA counts them, and the names waiting for
  * a token are queued by due time; the log, the status file
  * (--acme-status) and the report say how many are ahead of each and when
- * its order should start. After a failure the name waits
+ * its order should start. RenewalInfo queries are not orders: they skip
+ * the bucket but run at most one every ACME_ARI_GAP seconds. After a
+ * failure the name waits
  * acme_error_backoff(); after one that concerns the CA as a whole
  * (network, timeout, a malformed answer, rateLimited)
  * every name waits, so 10 000 domains and a CA that is down make one
@@ -28,6 +30,7 @@
 #define STSD_ACME_RENEW_H
 
 #define ACME_QUEUE_LOG_EVERY 600        /* seconds between "queued" lines */
+#define ACME_ARI_GAP 1                  /* seconds after a renewalInfo query */
 #define ACME_SWAP_EVERY 30              /* seconds: batch the reloads */
 #define ACME_IDLE_CHECK 3600            /* seconds between idle rounds */
 
