@@ -49,6 +49,15 @@ void tokenbucket_configure(struct tokenbucket *b, unsigned per_hour,
 	b->at = now;
 }
 
+void tokenbucket_resume(struct tokenbucket *b, unsigned per_hour,
+                        unsigned burst, uint64_t level, int64_t at,
+                        int64_t now)
+{
+	set_numbers(b, per_hour, burst);
+	b->level = level < b->cap ? level : b->cap;
+	b->at = at < now ? at : now;
+}
+
 bool tokenbucket_take(struct tokenbucket *b, int64_t now)
 {
 	uint64_t level = level_at(b, now);

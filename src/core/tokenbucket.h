@@ -32,6 +32,14 @@ void tokenbucket_init(struct tokenbucket *b, unsigned per_hour,
 void tokenbucket_configure(struct tokenbucket *b, unsigned per_hour,
                            unsigned burst, int64_t now);
 
+/* The bucket as saved before (level in units at second `at`, from the
+ * struct's fields), so that a restart does not refill it: the level is
+ * clamped to the burst, and a saved time after `now` (a clock that went
+ * back) counts as `now`. Time since `at` refills it as usual. */
+void tokenbucket_resume(struct tokenbucket *b, unsigned per_hour,
+                        unsigned burst, uint64_t level, int64_t at,
+                        int64_t now);
+
 /* Takes one token at `now`: true when there was one. */
 bool tokenbucket_take(struct tokenbucket *b, int64_t now);
 

@@ -69,6 +69,21 @@ int main(void)
 	ok(tokenbucket_take(&b, 1036), "36 s after the last real take");
 	is_int(tokenbucket_wait(&b, INT64_MAX / 2, 1), 0, "a very long idle time: full, no overflow");
 
+	/* A restart resumes the saved bucket instead of a full one. */
+	tokenbucket_init(&b, 100, 30, 1000);
+	takes(&b, 1000, 30);
+	{
+		struct tokenbucket saved = b, again;
+
+		tokenbucket_resume(&again, 100, 30, saved.level, saved.at, 1010);
+		ok(!tokenbucket_take(&again, 1010), "resumed: still empty 10 s later");
+		ok(tokenbucket_take(&again, 1036), "resumed: refilled from the saved time");
+		tokenbucket_resume(&again, 100, 30, 1u << 30, 5000, 1000);
+		is_int(takes(&again, 1000, 100), 30,
+		       "resumed: a level above the burst is clamped; a saved time ahead is now");
+		ok(!tokenbucket_take(&again, 1035), "resumed: and refills from now");
+	}
+
 	tokenbucket_init(&b, 0, 0, 0);
 	is_int(takes(&b, 0, 5), 1, "0 counts as 1 (burst)");
 	is_int(tokenbucket_wait(&b, 0, 1), 3600, "0 counts as 1 (an hour)");
