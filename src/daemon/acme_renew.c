@@ -132,17 +132,23 @@ static bool cfg_take(struct acme_renew *r, const struct conf *c)
 	return r->state_dir != NULL && r->cfg.directory_url != NULL;
 }
 
-/* The order bucket follows acme.orders_per_hour. It starts full once, and
- * a reload (or acme: off and on again) keeps what is left: only time
- * refills it, so no reload can make a storm. */
+/* The order bucket follows acme.orders_per_hour. It starts full once (or
+ * as the state directory kept it: a restart, even a crash loop, does not
+ * refill it), and a reload (or acme: off and on again) keeps what is left:
+ * only time refills it, so neither can make a storm. */
 static void bucket_take_conf(struct acme_renew *r, const struct conf_acme *a,
                              time_t now)
 {
 	unsigned rate = a->orders_per_hour;
 	unsigned burst = rate < CONF_ACME_ORDERS_BURST ? rate
 	                                              : CONF_ACME_ORDERS_BURST;
+	uint64_t level;
+	int64_t at;
 
-	if (!r->bucket_ready)
+	if (!r->bucket_ready && acme_bucket_read(r->state_dir, &level,
+	                                         &at) == 0)
+		tokenbucket_resume(&r->bucket, rate, burst, level, at, now);
+	else if (!r->bucket_ready)
 		tokenbucket_init(&r->bucket, rate, burst, now);
 	else if (rate != r->orders_per_hour)
 		tokenbucket_configure(&r->bucket, rate, burst, now);
@@ -530,6 +536,9 @@ static void order(struct acme_renew *r, struct name_state *ns)
 	ns->queued = -1;
 	if (!tokenbucket_take(&r->bucket, time(NULL)))
 		return;         /* not its turn after all: pace() again */
+	if (acme_bucket_write(r->state_dir, r->bucket.level, r->bucket.at) != 0)
+		log_debug("acme: cannot save the order bucket: %s",
+		          strerror(errno));
 	log_info("acme: %s: ordering a certificate (%s)", ns->name,
 	         ns->have ? "renewal" : "none yet");
 	if (client_ready(r, &err) != 0 ||

@@ -147,6 +147,45 @@ int acme_store_cert_info(const char *pem_path, struct acme_cert_info *out)
 }
 
 /* Tabs and newlines would break the line format. */
+int acme_bucket_read(const char *state_dir, uint64_t *level, int64_t *at)
+{
+	char *path = acme_store_path(state_dir, ACME_BUCKET_FILE);
+	char *text = path ? acme_store_read(path) : NULL, *end;
+	unsigned long long l;
+	long long t;
+	int rc = -1;
+
+	if (text != NULL) {
+		errno = 0;
+		l = strtoull(text, &end, 10);
+		if (end != text && *end == ' ' && errno == 0) {
+			t = strtoll(end + 1, &end, 10);
+			if (*end == '\n' && errno == 0 && t > 0) {
+				*level = l;
+				*at = t;
+				rc = 0;
+			}
+		}
+	}
+	free(text);
+	free(path);
+	return rc;
+}
+
+int acme_bucket_write(const char *state_dir, uint64_t level, int64_t at)
+{
+	char *path = acme_store_path(state_dir, ACME_BUCKET_FILE), line[64];
+	int rc;
+
+	if (path == NULL)
+		return -1;
+	snprintf(line, sizeof(line), "%llu %lld\n", (unsigned long long)level,
+	         (long long)at);
+	rc = acme_store_write(path, line);
+	free(path);
+	return rc;
+}
+
 static void clean(char *s)
 {
 	for (; *s; s++)

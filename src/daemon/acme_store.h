@@ -8,6 +8,8 @@
  *   STATE_DIR/acme/certs/HOST.key   its key, 0600
  *   STATE_DIR/acme/status           one line per name: what the thread
  *                                   plans and what last went wrong
+ *   STATE_DIR/acme/bucket           the order bucket (tokenbucket.h), so
+ *                                   that a restart does not refill it
  *
  * Every file is written whole to a temporary name, flushed and renamed
  * over the old one, so a crash leaves either the old file or the new one.
@@ -18,6 +20,7 @@
 #define STSD_ACME_STORE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -25,6 +28,7 @@
 #include "name.h"
 
 #define ACME_STATUS_FILE "acme/status"
+#define ACME_BUCKET_FILE "acme/bucket"
 
 /* Creates STATE_DIR/acme/certs (0700) as needed. 0, or -1 (errno). */
 int acme_store_mkdirs(const char *state_dir);
@@ -49,6 +53,12 @@ void acme_store_format_time(time_t t, char *buf, size_t len);
 
 /* 0 with *out filled, or -1 when the file is missing or unreadable. */
 int acme_store_cert_info(const char *pem_path, struct acme_cert_info *out);
+
+/* The order bucket's level (in its units) and the second it was taken
+ * at, as one line "LEVEL AT". Read: 0, or -1 when missing or malformed
+ * (then a full bucket). Write: 0, or -1 (errno). */
+int acme_bucket_read(const char *state_dir, uint64_t *level, int64_t *at);
+int acme_bucket_write(const char *state_dir, uint64_t level, int64_t at);
 
 /* One line of the status file. */
 struct acme_status_row {

@@ -8,7 +8,8 @@
 #     names: two orders, then the other three wait for a token; the log,
 #     --acme-status ("queued: N names ahead, next order in S s") and
 #     /metrics say so, pebble saw two orders, and stsd stops at once while
-#     names wait.
+#     names wait. A restart does not refill the bucket (it is saved in the
+#     state directory): still two orders.
 #  2. 100 domains, orders_per_hour high enough: all 100 issued and served
 #     (curl trusting pebble's root, SNI per name, 10 names sampled), and
 #     /metrics and --acme-status count 100. Its run time is printed as a
@@ -115,6 +116,18 @@ fi
 stsd_stop
 t_is "$STSD_STATUS" 0 "first run: stsd exits 0"
 no_sanitizer_report "the order budget"
+# A restart (even a crash loop) does not refill the bucket: it was saved.
+stsd_start "$T/stsd.yaml" || t_bail "stsd does not restart"
+if wait_for queued_logged; then
+	t_ok 0 "restart: the three names are queued again"
+else
+	t_ok 1 "restart: the three names are queued again"
+	t_diag "$(tail -n 10 "$T/stsd.log")"
+fi
+t_is "$(pebble_orders)" 2 "restart: the bucket is not refilled (still two orders at pebble)"
+stsd_stop
+t_is "$STSD_STATUS" 0 "restart: stsd exits 0"
+no_sanitizer_report "the order budget, restarted"
 
 # ---- 2. 100 domains in one run -----------------------------------------------
 write_conf "$T/state2" 360000 100
