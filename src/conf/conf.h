@@ -177,8 +177,9 @@ struct conf {
 /* New orders (first issuance, renewal and retry alike) go through a token
  * bucket (core/tokenbucket.h): Let's Encrypt allows 300 new orders per
  * account in 3 hours, refilled one every 36 s, i.e. 100 an hour. stsd
- * takes that rate but a burst of only 30, so that even a restart (the
- * bucket starts full) stays far inside the CA's 300. */
+ * takes that rate but a burst of only 30, far inside the CA's 300; the
+ * bucket is saved in the state directory, so a restart does not refill
+ * it. */
 #define CONF_DEFAULT_ACME_ORDERS_PER_HOUR 100
 #define CONF_MAX_ACME_ORDERS_PER_HOUR 360000    /* 100 a second: test CAs */
 #define CONF_ACME_ORDERS_BURST 30       /* or orders_per_hour, if smaller */
