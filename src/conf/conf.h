@@ -63,6 +63,7 @@ struct conf_acme {
 	bool domains_listed;            /* false: every configured domain */
 	char **domains;                 /* normalised policy domains */
 	size_t n_domains;
+	unsigned orders_per_hour;       /* new orders an hour, on average */
 	struct loc loc;                 /* of the acme: key */
 };
 
@@ -173,6 +174,15 @@ struct conf {
 #define CONF_ACME_ACCOUNT_KEY "acme/account.key"
 #define CONF_ACME_CERTS_DIR "acme/certs"
 #define CONF_DEFAULT_ACME_DIRECTORY "https://acme-v02.api.letsencrypt.org/directory"
+/* New orders (first issuance, renewal and retry alike) go through a token
+ * bucket (core/tokenbucket.h): Let's Encrypt allows 300 new orders per
+ * account in 3 hours, refilled one every 36 s, i.e. 100 an hour. stsd
+ * takes that rate but a burst of only 30, far inside the CA's 300; the
+ * bucket is saved in the state directory, so a restart does not refill
+ * it. */
+#define CONF_DEFAULT_ACME_ORDERS_PER_HOUR 100
+#define CONF_MAX_ACME_ORDERS_PER_HOUR 360000    /* 100 a second: test CAs */
+#define CONF_ACME_ORDERS_BURST 30       /* or orders_per_hour, if smaller */
 /* Bounds of the tunables (stsd.yaml(5) shows these very numbers: the man
  * page is made from this header). */
 #define CONF_MAX_CONNECTIONS 1000000    /* connections, connections_per_ip */

@@ -19,7 +19,7 @@
 enum acme_key {
 	ACME_DIRECTORY, ACME_EMAIL, ACME_ACCEPT_TERMS, ACME_CA_FILE,
 	ACME_CHALLENGE, ACME_EAB_KID, ACME_EAB_HMAC_KEY, ACME_KEY_TYPE,
-	ACME_DOMAINS, ACME_N
+	ACME_DOMAINS, ACME_ORDERS_PER_HOUR, ACME_N
 };
 _Static_assert(ACME_N <= CONF_SCHEMA_MAX_KEYS, "too many acme keys");
 
@@ -28,7 +28,7 @@ static const char *const acme_keys[ACME_N] = {
 	[ACME_ACCEPT_TERMS] = "accept_terms", [ACME_CA_FILE] = "ca_file",
 	[ACME_CHALLENGE] = "challenge", [ACME_EAB_KID] = "eab_kid",
 	[ACME_EAB_HMAC_KEY] = "eab_hmac_key", [ACME_KEY_TYPE] = "key_type",
-	[ACME_DOMAINS] = "domains",
+	[ACME_DOMAINS] = "domains", [ACME_ORDERS_PER_HOUR] = "orders_per_hour",
 };
 
 static int str_cmp(const void *a, const void *b)
@@ -155,6 +155,7 @@ static void acme_key(struct loader *L, struct file *F, unsigned key,
 	struct conf_acme *a = &L->c->acme;
 	const char *s;
 	char *path;
+	unsigned long n;
 
 	switch ((enum acme_key)key) {
 	case ACME_DIRECTORY:
@@ -198,6 +199,10 @@ static void acme_key(struct loader *L, struct file *F, unsigned key,
 		if (!yamldoc_is_null(v))
 			conf_each_item(L, F, v, true, acme_domain_item, ctx);
 		break;
+	case ACME_ORDERS_PER_HOUR:
+		if (conf_uint(L, F, v, 1, CONF_MAX_ACME_ORDERS_PER_HOUR, &n))
+			a->orders_per_hour = (unsigned)n;
+		break;
 	case ACME_N:
 		break;
 	}
@@ -214,6 +219,8 @@ void conf_walk_acme(struct loader *L, struct file *F, yaml_node_t *k,
 
 	a->enabled = true;
 	a->loc = conf_loc(F, k);
+	if (a->orders_per_hour == 0)
+		a->orders_per_hour = CONF_DEFAULT_ACME_ORDERS_PER_HOUR;
 	if (a->directory == NULL)
 		a->directory = conf_strdup(L, CONF_DEFAULT_ACME_DIRECTORY);
 	conf_walk_section(L, F, v, &acme_schema, NULL);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +31,7 @@
 #include "snapshot.h"
 #include "tls.h"
 #include "tls_alpn.h"
+#include "tokenbucket.h"
 
 /* One name the thread looks after. */
 struct name_state {
@@ -41,6 +43,8 @@ struct name_state {
 	time_t ari_due;                 /* next renewalInfo query, 0: none */
 	unsigned failures;
 	char error[512];
+	long queued;                    /* names ahead for a token, -1: not due */
+	time_t queue_at;                /* when its order may start, if queued */
 };
 
 struct acme_renew {
@@ -62,6 +66,11 @@ struct acme_renew {
 	bool swap_pending;
 	time_t last_swap;
 	bool dir_failed;                /* logged once */
+	struct tokenbucket bucket;      /* new orders (tokenbucket.h) */
+	bool bucket_ready;              /* set up by the first acme: seen */
+	unsigned orders_per_hour;
+	time_t queue_logged;            /* last "queued" line, 0: none due */
+	size_t *order;                  /* pace()'s scratch: indices */
 };
 
 /* ---- configuration ------------------------------------------------------- */
@@ -123,6 +132,30 @@ static bool cfg_take(struct acme_renew *r, const struct conf *c)
 	return r->state_dir != NULL && r->cfg.directory_url != NULL;
 }
 
+/* The order bucket follows acme.orders_per_hour. It starts full once (or
+ * as the state directory kept it: a restart, even a crash loop, does not
+ * refill it), and a reload (or acme: off and on again) keeps what is left:
+ * only time refills it, so neither can make a storm. */
+static void bucket_take_conf(struct acme_renew *r, const struct conf_acme *a,
+                             time_t now)
+{
+	unsigned rate = a->orders_per_hour;
+	unsigned burst = rate < CONF_ACME_ORDERS_BURST ? rate
+	                                              : CONF_ACME_ORDERS_BURST;
+	uint64_t level;
+	int64_t at;
+
+	if (!r->bucket_ready && acme_bucket_read(r->state_dir, &level,
+	                                         &at) == 0)
+		tokenbucket_resume(&r->bucket, rate, burst, level, at, now);
+	else if (!r->bucket_ready)
+		tokenbucket_init(&r->bucket, rate, burst, now);
+	else if (rate != r->orders_per_hour)
+		tokenbucket_configure(&r->bucket, rate, burst, now);
+	r->bucket_ready = true;
+	r->orders_per_hour = rate;
+}
+
 /* ---- names --------------------------------------------------------------- */
 
 static time_t renew_at(const struct name_state *ns)
@@ -157,7 +190,7 @@ static void name_load(struct acme_renew *r, struct name_state *ns, time_t now)
 static bool names_reserve(struct acme_renew *r, size_t more)
 {
 	struct name_state *n;
-	size_t cap = r->n_names + more;
+	size_t *idx, cap = r->n_names + more;
 
 	if (cap <= r->cap_names)
 		return true;
@@ -165,6 +198,10 @@ static bool names_reserve(struct acme_renew *r, size_t more)
 	if (n == NULL)
 		return false;
 	r->names = n;
+	idx = realloc(r->order, cap * sizeof(*idx));
+	if (idx == NULL)
+		return false;
+	r->order = idx;
 	r->cap_names = cap;
 	return true;
 }
@@ -176,6 +213,7 @@ static struct name_state *name_add(struct acme_renew *r, const char *name,
 	struct name_state *ns = &r->names[r->n_names++];
 
 	memset(ns, 0, sizeof(*ns));
+	ns->queued = -1;
 	snprintf(ns->name, sizeof(ns->name), "%s", name);
 	name_load(r, ns, now);
 	return ns;
@@ -205,6 +243,7 @@ static bool sync_names(struct acme_renew *r, time_t now)
 		cfg_clear(r);
 		return false;
 	}
+	bucket_take_conf(r, &c->acme, now);
 	if (acme_store_mkdirs(r->state_dir) != 0) {
 		if (!r->dir_failed)
 			log_warnx("acme: cannot create %s/%s: %s (no certificate "
@@ -250,6 +289,81 @@ static bool sync_names(struct acme_renew *r, time_t now)
 	return true;
 }
 
+/* ---- pacing -------------------------------------------------------------- */
+
+/* When ns may be ordered, the bucket aside: its due time, or later when
+ * the whole CA is in backoff. */
+static time_t due_at(const struct acme_renew *r, const struct name_state *ns)
+{
+	return ns->due > r->global_until ? ns->due : r->global_until;
+}
+
+/* When ns's next order should start: its turn at the bucket if queued. */
+static time_t next_attempt(const struct acme_renew *r,
+                           const struct name_state *ns)
+{
+	return ns->queued >= 0 ? ns->queue_at : due_at(r, ns);
+}
+
+/* The queue's order: the most overdue first (a renewal near expiry before
+ * a retry), then the configuration's order. */
+static int by_due(const void *a, const void *b, void *arg)
+{
+	const struct name_state *names = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+
+	if (names[i].due != names[j].due)
+		return names[i].due < names[j].due ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+static void queue_log(struct acme_renew *r, size_t n_due, time_t now)
+{
+	const struct name_state *head = NULL;
+	int64_t wait;
+
+	if (n_due == 0) {
+		r->queue_logged = 0;
+		return;
+	}
+	head = &r->names[r->order[0]];
+	wait = head->queue_at - now;
+	if (wait <= 0 || (r->queue_logged &&
+	                  now - r->queue_logged < ACME_QUEUE_LOG_EVERY))
+		return;
+	r->queue_logged = now;
+	log_info("acme: %zu name%s queued for the order budget "
+	         "(acme.orders_per_hour: %u): next order in %lld s (%s), "
+	         "the last in about %lld s", n_due, n_due == 1 ? "" : "s",
+	         r->orders_per_hour, (long long)wait, head->name,
+	         (long long)(r->names[r->order[n_due - 1]].queue_at - now));
+}
+
+/*
+ * Queues the names whose order is due (not before `now`, the CA not in
+ * backoff) by due time, and gives each its turn at the bucket: the k-th
+ * waits for k + 1 tokens. Names not due are not queued.
+ */
+static void pace(struct acme_renew *r, time_t now)
+{
+	size_t n_due = 0;
+
+	for (size_t i = 0; i < r->n_names; i++) {
+		r->names[i].queued = -1;
+		if (due_at(r, &r->names[i]) <= now)
+			r->order[n_due++] = i;
+	}
+	qsort_r(r->order, n_due, sizeof(*r->order), by_due, r->names);
+	for (size_t k = 0; k < n_due; k++) {
+		struct name_state *ns = &r->names[r->order[k]];
+
+		ns->queued = (long)k;
+		ns->queue_at = now + (time_t)tokenbucket_wait(&r->bucket, now,
+		                                              k + 1);
+	}
+	queue_log(r, n_due, now);
+}
+
 /* The same table for /metrics (acme_report.h). */
 static void report(const struct acme_renew *r)
 {
@@ -268,9 +382,9 @@ static void report(const struct acme_renew *r)
 		rows[i] = (struct acme_report_row){
 			.name = ns->name,
 			.not_after = ns->have ? ns->not_after : 0,
-			.next = ns->due > r->global_until ? ns->due
-			                                  : r->global_until,
+			.next = next_attempt(r, ns),
 			.failures = ns->failures,
+			.queued = ns->queued,
 			.error = ns->error,
 		};
 	}
@@ -292,9 +406,9 @@ static void status_save(struct acme_renew *r)
 		const struct name_state *ns = &r->names[i];
 
 		memcpy(rows[i].name, ns->name, sizeof(rows[i].name));
-		rows[i].next = ns->due > r->global_until ? ns->due
-		                                          : r->global_until;
+		rows[i].next = next_attempt(r, ns);
 		rows[i].failures = ns->failures;
+		rows[i].queued = ns->queued;
 		memcpy(rows[i].error, ns->error, sizeof(rows[i].error));
 	}
 	if (acme_status_write(r->state_dir, rows, r->n_names) != 0)
@@ -419,6 +533,12 @@ static void order(struct acme_renew *r, struct name_state *ns)
 
 	memset(&err, 0, sizeof(err));
 	memset(&cert, 0, sizeof(cert));
+	ns->queued = -1;
+	if (!tokenbucket_take(&r->bucket, time(NULL)))
+		return;         /* not its turn after all: pace() again */
+	if (acme_bucket_write(r->state_dir, r->bucket.level, r->bucket.at) != 0)
+		log_debug("acme: cannot save the order bucket: %s",
+		          strerror(errno));
 	log_info("acme: %s: ordering a certificate (%s)", ns->name,
 	         ns->have ? "renewal" : "none yet");
 	if (client_ready(r, &err) != 0 ||
@@ -454,6 +574,21 @@ static void order(struct acme_renew *r, struct name_state *ns)
 	         "at %s", ns->name, until, due);
 }
 
+/* A uniformly random offset in [0, span] from the kernel (random() was
+ * never seeded: every stsd picked the same points). Its modulo bias is
+ * below 2^-32 for any window shorter than a century. When getrandom
+ * fails, the middle of the window: still inside it. */
+static time_t random_offset(time_t span)
+{
+	uint64_t x;
+
+	if (span <= 0)
+		return 0;
+	if (getrandom(&x, sizeof(x), 0) != (ssize_t)sizeof(x))
+		return span / 2;
+	return (time_t)(x % ((uint64_t)span + 1));
+}
+
 /* RFC 9773: the CA's window, when it has one, moves the renewal. */
 static void ari_query(struct acme_renew *r, struct name_state *ns, time_t now)
 {
@@ -480,8 +615,7 @@ static void ari_query(struct acme_renew *r, struct name_state *ns, time_t now)
 
 		/* A random point of the window (RFC 9773 section 4.2), so
 		 * that many names do not renew at one instant. */
-		ns->due = (time_t)info.start +
-		          (span ? (time_t)(random() % (span + 1)) : 0);
+		ns->due = (time_t)info.start + random_offset(span);
 		acme_renewal_info_clear(&info);
 	} else {
 		log_debug("acme: %s: renewalInfo: %s", ns->name, err.message);
@@ -515,6 +649,36 @@ static void swap(struct acme_renew *r, time_t now)
 	kill(getpid(), SIGUSR1);
 }
 
+/* The next job: an order (the head of the queue, or a name that comes
+ * due) or a renewalInfo query, and when. NULL when there is nothing. */
+static struct name_state *next_job(struct acme_renew *r, time_t *next,
+                                   bool *ari)
+{
+	struct name_state *job = NULL;
+
+	for (size_t i = 0; i < r->n_names; i++) {
+		struct name_state *ns = &r->names[i];
+		time_t t = next_attempt(r, ns);
+		bool is_ari = false;
+
+		/* A renewalInfo query before the order it may move. */
+		if (!r->ari_none && ns->ari_due && ns->ari_due < t) {
+			t = ns->ari_due;
+			if (t < r->global_until)
+				t = r->global_until;
+			is_ari = true;
+		}
+		/* Ties (several tokens at hand) go in queue order. */
+		if (t < *next || (t == *next && job && !*ari && !is_ari &&
+		                  ns->queued >= 0 && ns->queued < job->queued)) {
+			*next = t;
+			job = ns;
+			*ari = is_ari;
+		}
+	}
+	return job;
+}
+
 static void *run(void *arg)
 {
 	struct acme_renew *r = arg;
@@ -525,26 +689,8 @@ static void *run(void *arg)
 		bool ari = false;
 
 		if (sync_names(r, now)) {
-			for (size_t i = 0; i < r->n_names; i++) {
-				struct name_state *ns = &r->names[i];
-				time_t t = ns->due;
-				bool is_ari = false;
-
-				/* A renewalInfo query before the order it
-				 * may move. */
-				if (!r->ari_none && ns->ari_due &&
-				    ns->ari_due < t) {
-					t = ns->ari_due;
-					is_ari = true;
-				}
-				if (t < r->global_until)
-					t = r->global_until;
-				if (t < next) {
-					next = t;
-					job = ns;
-					ari = is_ari;
-				}
-			}
+			pace(r, now);
+			job = next_job(r, &next, &ari);
 		}
 		if (job == NULL || next > now) {
 			if (r->swap_pending)
@@ -558,11 +704,16 @@ static void *run(void *arg)
 			ari_query(r, job, now);
 		else
 			order(r, job);
-		status_save(r);
 		now = time(NULL);
+		pace(r, now);
+		status_save(r);
 		if (r->swap_pending && now - r->last_swap >= ACME_SWAP_EVERY)
 			swap(r, now);
-		if (!nap(r, now + ACME_ORDER_GAP, false))
+		/* No pause after an order (the bucket paces them); a
+		 * second after a renewalInfo query, which the bucket does not
+		 * count, so 10 000 names do not query the CA at once. A stop
+		 * is seen here, after at most one job. */
+		if (!nap(r, now + (ari ? ACME_ARI_GAP : 0), false))
 			break;
 	}
 	return NULL;
@@ -612,6 +763,7 @@ void acme_renew_stop(struct acme_renew *r)
 	pthread_join(r->thread, NULL);
 	cfg_clear(r);
 	free(r->names);
+	free(r->order);
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
 	free(r);

@@ -10,9 +10,17 @@
  * one, a failed order never removes a working certificate, and connections
  * in flight keep the certificate they have.
  *
- * Orders run one at a time, at least ACME_ORDER_GAP seconds apart. After
- * a failure the name waits acme_error_backoff(); after one that concerns
- * the CA as a whole (network, timeout, a malformed answer, rateLimited)
+ * Orders run one at a time, paced by a token bucket (core/tokenbucket.h:
+ * acme.orders_per_hour, with a burst of CONF_ACME_ORDERS_BURST): first
+ * orders, renewals and retries alike take a token, so 10 000 names are
+ * spread over hours the way the CA counts them, and the names waiting for
+ * a token are queued by due time; the log, the status file
+ * (--acme-status) and the report say how many are ahead of each and when
+ * its order should start. RenewalInfo queries are not orders: they skip
+ * the bucket but run at most one every ACME_ARI_GAP seconds. After a
+ * failure the name waits
+ * acme_error_backoff(); after one that concerns the CA as a whole
+ * (network, timeout, a malformed answer, rateLimited)
  * every name waits, so 10 000 domains and a CA that is down make one
  * attempt per backoff period, not 10 000. Serving never waits for any of
  * this: the thread only talks to the request path through the challenge
@@ -21,7 +29,8 @@
 #ifndef STSD_ACME_RENEW_H
 #define STSD_ACME_RENEW_H
 
-#define ACME_ORDER_GAP 1                /* seconds between orders */
+#define ACME_QUEUE_LOG_EVERY 600        /* seconds between "queued" lines */
+#define ACME_ARI_GAP 1                  /* seconds after a renewalInfo query */
 #define ACME_SWAP_EVERY 30              /* seconds: batch the reloads */
 #define ACME_IDLE_CHECK 3600            /* seconds between idle rounds */
 

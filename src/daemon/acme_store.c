@@ -147,6 +147,45 @@ int acme_store_cert_info(const char *pem_path, struct acme_cert_info *out)
 }
 
 /* Tabs and newlines would break the line format. */
+int acme_bucket_read(const char *state_dir, uint64_t *level, int64_t *at)
+{
+	char *path = acme_store_path(state_dir, ACME_BUCKET_FILE);
+	char *text = path ? acme_store_read(path) : NULL, *end;
+	unsigned long long l;
+	long long t;
+	int rc = -1;
+
+	if (text != NULL) {
+		errno = 0;
+		l = strtoull(text, &end, 10);
+		if (end != text && *end == ' ' && errno == 0) {
+			t = strtoll(end + 1, &end, 10);
+			if (*end == '\n' && errno == 0 && t > 0) {
+				*level = l;
+				*at = t;
+				rc = 0;
+			}
+		}
+	}
+	free(text);
+	free(path);
+	return rc;
+}
+
+int acme_bucket_write(const char *state_dir, uint64_t level, int64_t at)
+{
+	char *path = acme_store_path(state_dir, ACME_BUCKET_FILE), line[64];
+	int rc;
+
+	if (path == NULL)
+		return -1;
+	snprintf(line, sizeof(line), "%llu %lld\n", (unsigned long long)level,
+	         (long long)at);
+	rc = acme_store_write(path, line);
+	free(path);
+	return rc;
+}
+
 static void clean(char *s)
 {
 	for (; *s; s++)
@@ -168,15 +207,17 @@ int acme_status_write(const char *state_dir, const struct acme_status_row *rows,
 	f = open_memstream(&buf, &len);
 	if (f != NULL) {
 		fprintf(f, "# stsd ACME status: name, next attempt (epoch), "
-		        "failures in a row, last error\n");
+		        "failures in a row, names ahead in the order queue "
+		        "(-1: not queued), last error\n");
 		for (size_t i = 0; i < n; i++) {
 			char err[sizeof(rows[i].error)];
 
 			memcpy(err, rows[i].error, sizeof(err));
 			err[sizeof(err) - 1] = '\0';
 			clean(err);
-			fprintf(f, "%s\t%lld\t%u\t%s\n", rows[i].name,
-			        (long long)rows[i].next, rows[i].failures, err);
+			fprintf(f, "%s\t%lld\t%u\t%ld\t%s\n", rows[i].name,
+			        (long long)rows[i].next, rows[i].failures,
+			        rows[i].queued, err);
 		}
 		if (fclose(f) == 0)
 			rc = acme_store_write(path, buf);
@@ -198,13 +239,17 @@ static bool status_find(const char *status, const char *name,
 
 		if (strncmp(p, name, nl) != 0 || p[nl] != '\t')
 			continue;
-		/* NAME \t NEXT \t FAILURES \t ERROR \n, fields by hand:
-		 * scanf's "\t" would skip the newline of an empty error. */
+		/* NAME \t NEXT \t FAILURES \t QUEUED \t ERROR \n, fields by
+		 * hand: scanf's "\t" would skip the newline of an empty
+		 * error. */
 		memset(row, 0, sizeof(*row));
 		row->next = (time_t)strtoll(q, &end, 10);
 		if (*end != '\t')
 			return false;
 		row->failures = (unsigned)strtoul(end + 1, &end, 10);
+		if (*end != '\t')
+			return false;
+		row->queued = strtol(end + 1, &end, 10);
 		if (*end != '\t')
 			return false;
 		snprintf(row->error, sizeof(row->error), "%.*s",
@@ -223,8 +268,25 @@ void acme_store_format_time(time_t t, char *buf, size_t len)
 		snprintf(buf, len, "-");
 }
 
+/* The last column: the queue, the last error, both, or "-". */
+static void print_state(FILE *out, const struct acme_status_row *row,
+                        time_t now)
+{
+	if (row->queued >= 0)
+		fprintf(out, "queued: %ld name%s ahead, next order in %lld s",
+		        row->queued, row->queued == 1 ? "" : "s",
+		        (long long)(row->next > now ? row->next - now : 0));
+	if (row->queued >= 0 && row->error[0])
+		fprintf(out, " (last error: %s)", row->error);
+	else if (row->error[0])
+		fputs(row->error, out);
+	else if (row->queued < 0)
+		fputs("-", out);
+	fputc('\n', out);
+}
+
 int acme_status_print(FILE *out, const struct conf *c,
-                      const struct tls_store *tls)
+                      const struct tls_store *tls, time_t now)
 {
 	char *status_path, *status;
 	char host[NAME_MAX_LEN + 1];
@@ -240,7 +302,7 @@ int acme_status_print(FILE *out, const struct conf *c,
 	for (size_t i = 0; i < c->n_domains; i++) {
 		const char *domain = c->domains[i].policy.domain;
 		struct acme_cert_info info;
-		struct acme_status_row row = { .next = 0 };
+		struct acme_status_row row = { .next = 0, .queued = -1 };
 		char expires[32], next[32], *pem;
 		bool have;
 
@@ -256,13 +318,15 @@ int acme_status_print(FILE *out, const struct conf *c,
 		pem = acme_store_cert_path(c->state_dir, host, "pem");
 		have = pem && acme_store_cert_info(pem, &info) == 0;
 		free(pem);
-		if (!status || !status_find(status, host, &row))
+		if (!status || !status_find(status, host, &row)) {
 			row.error[0] = '\0';
+			row.queued = -1;
+		}
 		acme_store_format_time(have ? info.not_after : 0, expires, sizeof(expires));
 		acme_store_format_time(row.next, next, sizeof(next));
-		fprintf(out, "%-32s %-32.32s %-20s %-20s %s\n", host,
-		        have ? info.issuer : "(none yet)", expires, next,
-		        row.error[0] ? row.error : "-");
+		fprintf(out, "%-32s %-32.32s %-20s %-20s ", host,
+		        have ? info.issuer : "(none yet)", expires, next);
+		print_state(out, &row, now);
 	}
 	free(status);
 	free(status_path);

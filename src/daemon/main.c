@@ -22,6 +22,7 @@
 
 #include "acme.h"
 #include "acme_renew.h"
+#include "acme_report.h"
 #include "acme_store.h"
 #include "changes.h"
 #include "conf.h"
@@ -268,13 +269,23 @@ static int print_dns(const struct conf *c, char **names, int n_names,
 
 /* ---- serving ------------------------------------------------------------ */
 
-static void status_line(const struct snapshot *s, const char *last_reload,
-                        char *out, size_t len)
+/* The last start or reload, as the STATUS= line says it (main thread). */
+static char last_reload[64] = "started";
+
+/* "serving N domains, M certificates; [ACME: X issued, Y waiting; ]WHEN" */
+static void status_line(const struct snapshot *s, char *out, size_t len)
 {
-	snprintf(out, len, "serving %zu domain%s, %zu certificate%s; %s",
+	size_t issued, waiting;
+	char acme[96] = "";
+
+	if (acme_report_counts(&issued, &waiting))
+		snprintf(acme, sizeof(acme), "ACME: %zu issued, %zu waiting; ",
+		         issued, waiting);
+	snprintf(out, len, "serving %zu domain%s, %zu certificate%s; %s%s",
 	         s->conf->n_domains, s->conf->n_domains == 1 ? "" : "s",
 	         s->tls ? tls_store_count(s->tls) : (size_t)0,
-	         s->tls && tls_store_count(s->tls) == 1 ? "" : "s", last_reload);
+	         s->tls && tls_store_count(s->tls) == 1 ? "" : "s", acme,
+	         last_reload);
 }
 
 /* Builds a new snapshot beside the live one; on success swaps it in and tells
@@ -297,7 +308,8 @@ static void reload(const char *path, struct recorder *rec,
 		log_warnx("reload failed; still serving the configuration loaded before "
 		          "(generation %llu)", (unsigned long long)old->generation);
 		snprintf(when + strlen(when), sizeof(when) - strlen(when), " reload FAILED");
-		status_line(old, when, status, sizeof(status));
+		snprintf(last_reload, sizeof(last_reload), "%s", when);
+		status_line(old, status, sizeof(status));
 	} else {
 		diag_summary(&d);
 		changes_warn_restart_only(old->conf, new->conf);
@@ -310,7 +322,8 @@ static void reload(const char *path, struct recorder *rec,
 		log_info("reload complete: generation %llu live",
 		         (unsigned long long)new->generation);
 		snprintf(when + strlen(when), sizeof(when) - strlen(when), " reload ok");
-		status_line(new, when, status, sizeof(status));
+		snprintf(last_reload, sizeof(last_reload), "%s", when);
+		status_line(new, status, sizeof(status));
 	}
 	snapshot_release(old);
 	service_ready(status);
@@ -323,6 +336,7 @@ static void reload_certificates(void)
 {
 	struct diag d = { 0 };
 	struct snapshot *old = snapshot_acquire(), *new;
+	char status[256];
 
 	new = old ? snapshot_rebuild_tls(old, &d) : NULL;
 	diag_summary(&d);
@@ -333,6 +347,9 @@ static void reload_certificates(void)
 		snapshot_publish(new);
 		log_info("acme: new certificates live: generation %llu",
 		         (unsigned long long)new->generation);
+		/* Not a reload for systemd: STATUS= only, no READY=1. */
+		status_line(new, status, sizeof(status));
+		service_status(status);
 	}
 	snapshot_release(old);
 }
@@ -427,7 +444,7 @@ static int run_server(const char *path, struct snapshot *snap, int *fds,
 	/* Also after the drop: it writes the state directory. It looks at
 	 * acme: at every round, so it idles when there is none. */
 	acme = acme_renew_start();
-	status_line(snap, "started", status, sizeof(status));
+	status_line(snap, status, sizeof(status));
 	log_info("stsd %s ready: %s", PACKAGE_VERSION, status);
 	service_ready(status);
 
@@ -501,7 +518,8 @@ static int report(const struct options *o)
 		rc = print_policy(snap->conf, o->policy_domain);
 		break;
 	case ACTION_ACME_STATUS:
-		rc = acme_status_print(stdout, snap->conf, snap->tls) == 0 ?
+		rc = acme_status_print(stdout, snap->conf, snap->tls,
+		                       time(NULL)) == 0 ?
 		     EXIT_OK : EXIT_CONFIG;
 		break;
 	default:

@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@ struct row {
 	char *name, *error;
 	time_t not_after, next;
 	unsigned failures;
+	long queued;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -31,6 +33,12 @@ static void free_rows(struct row *rows, size_t n)
 		free(rows[i].error);
 	}
 	free(rows);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct row *)a)->name,
+	              ((const struct row *)b)->name);
 }
 
 int acme_report_set(const struct acme_report_row *rows, size_t n)
@@ -50,7 +58,11 @@ int acme_report_set(const struct acme_report_row *rows, size_t n)
 		copy[i].not_after = rows[i].not_after;
 		copy[i].next = rows[i].next;
 		copy[i].failures = rows[i].failures;
+		copy[i].queued = rows[i].queued;
 	}
+	/* Sorted for acme_report_find (and the metrics read better). */
+	if (n > 1)
+		qsort(copy, n, sizeof(*copy), by_name);
 	pthread_mutex_lock(&lock);
 	old = table;
 	n_old = n_table;
@@ -80,6 +92,16 @@ static void row(FILE *out, const char *metric, const char *name,
 	fprintf(out, "} %lld\n", value);
 }
 
+/* Names waiting for an order token (under the lock). */
+static size_t queued_names(void)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < n_table; i++)
+		n += table[i].queued >= 0;
+	return n;
+}
+
 void acme_report_metrics(FILE *out)
 {
 	pthread_mutex_lock(&lock);
@@ -92,6 +114,10 @@ void acme_report_metrics(FILE *out)
 	fprintf(out, "stsd_acme_orders_total{result=\"ok\"} %" PRIu64 "\n"
 	        "stsd_acme_orders_total{result=\"error\"} %" PRIu64 "\n",
 	        orders_ok, orders_failed);
+	fprintf(out, "# HELP stsd_acme_names_queued Names whose order is due and "
+	        "waits its turn (acme.orders_per_hour).\n"
+	        "# TYPE stsd_acme_names_queued gauge\n"
+	        "stsd_acme_names_queued %zu\n", queued_names());
 	fputs("# HELP stsd_acme_certificate_expiry_timestamp_seconds When the "
 	      "ACME certificate of each name expires (0: none yet).\n"
 	      "# TYPE stsd_acme_certificate_expiry_timestamp_seconds gauge\n",
@@ -141,13 +167,53 @@ void acme_report_json(FILE *out)
 		json_time(out, "certificate_expires", table[i].not_after);
 		fputs(", ", out);
 		json_time(out, "next_attempt", table[i].next);
-		fprintf(out, ", \"failures\": %u, \"last_error\": ",
+		fprintf(out, ", \"failures\": %u, \"queued_ahead\": ",
 		        table[i].failures);
+		if (table[i].queued >= 0)
+			fprintf(out, "%ld", table[i].queued);
+		else
+			fputs("null", out);
+		fputs(", \"last_error\": ", out);
 		escape_json_str(out, table[i].error);
 		fputs("}", out);
 	}
 	fputs(n_table ? "\n  ]" : "]", out);
 	pthread_mutex_unlock(&lock);
+}
+
+bool acme_report_find(const char *name, struct acme_report_view *out)
+{
+	struct row key = { .name = (char *)name }, *hit;
+
+	pthread_mutex_lock(&lock);
+	hit = n_table ? bsearch(&key, table, n_table, sizeof(*table), by_name)
+	              : NULL;
+	if (hit != NULL) {
+		out->not_after = hit->not_after;
+		out->next = hit->next;
+		out->failures = hit->failures;
+		out->queued = hit->queued;
+		snprintf(out->error, sizeof(out->error), "%s", hit->error);
+	}
+	pthread_mutex_unlock(&lock);
+	return hit != NULL;
+}
+
+bool acme_report_counts(size_t *issued, size_t *waiting)
+{
+	bool was_on;
+
+	*issued = *waiting = 0;
+	pthread_mutex_lock(&lock);
+	was_on = on;
+	for (size_t i = 0; i < n_table; i++) {
+		if (table[i].not_after)
+			(*issued)++;
+		else
+			(*waiting)++;
+	}
+	pthread_mutex_unlock(&lock);
+	return was_on;
 }
 
 void acme_report_clear(void)

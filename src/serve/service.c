@@ -13,6 +13,11 @@ void service_ready(const char *status)
 	sd_notifyf(0, "READY=1\nSTATUS=%s", status);
 }
 
+void service_status(const char *status)
+{
+	sd_notifyf(0, "STATUS=%s", status);
+}
+
 void service_reloading(void)
 {
 	struct timespec ts;
@@ -53,6 +58,7 @@ int service_listen_fds(int *first)
 #else /* !HAVE_SYSTEMD */
 
 void service_ready(const char *status) {}
+void service_status(const char *status) {}
 void service_reloading(void) {}
 void service_stopping(void) {}
 uint64_t service_watchdog_usec(void) { return 0; }

@@ -2,7 +2,8 @@
  * service: talking to the service manager (systemd), through libsystemd
  * when stsd was built with it; every function is a harmless no-op without.
  *
- * Notification order over a life: ready → (reloading → ready)* → stopping.
+ * Notification order over a life: ready → (reloading → ready)* → stopping,
+ * with STATUS= updates (new ACME certificates) between them.
  */
 #ifndef STSD_SERVICE_H
 #define STSD_SERVICE_H
@@ -12,6 +13,9 @@
 
 /* READY=1 with a STATUS= line. */
 void service_ready(const char *status);
+/* STATUS= alone: what `systemctl status` shows, when something changed
+ * without a reload (new ACME certificates). */
+void service_status(const char *status);
 /* RELOADING=1 with MONOTONIC_USEC= (systemd 253 Type=notify-reload wants it). */
 void service_reloading(void);
 void service_stopping(void);

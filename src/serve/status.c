@@ -322,7 +322,51 @@ static void html_form(FILE *out, const struct status_query *q)
 	fputs("\"></label> <button type=\"submit\">Show</button></form>\n", out);
 }
 
-static void html_row(FILE *out, const struct row *r, time_t now)
+/* The ACME column (only with acme:): where the certificate comes from
+ * (configured, ACME or none yet) and, for ACME names, the expiry, next
+ * renewal or place in the order queue, and the last error. Everything the
+ * CA or the configuration wrote is escaped. */
+static void html_acme(FILE *out, const struct snapshot *s,
+                      const struct row *r, time_t now)
+{
+	static const char *const source[] = {
+		[TLS_SOURCE_NONE] = "none", [TLS_SOURCE_CONFIGURED] = "configured",
+		[TLS_SOURCE_ACME] = "ACME",
+	};
+	char host[NAME_MAX_LEN + 1], expires[32], next[32];
+	struct acme_report_view v;
+	enum tls_source src;
+
+	snprintf(host, sizeof(host), "mta-sts.%s", r->pol->domain);
+	src = tls_store_source(s->tls, host);
+	fprintf(out, "<td class=\"acme\"><span class=\"source\">%s</span>",
+	        source[src]);
+	if (src == TLS_SOURCE_CONFIGURED || !acme_report_find(host, &v)) {
+		fputs(src == TLS_SOURCE_NONE && !conf_acme_wants(s->conf,
+		      r->pol->domain) ? " (not ordered)</td>" : "</td>", out);
+		return;
+	}
+	iso_time(expires, sizeof(expires), v.not_after);
+	iso_time(next, sizeof(next), v.next);
+	if (v.not_after)
+		fprintf(out, "; expires <span class=\"when\">%s</span>", expires);
+	if (v.queued >= 0)
+		fprintf(out, "; queued: %ld ahead, next order in %lld s",
+		        v.queued, (long long)(v.next > now ? v.next - now : 0));
+	else
+		fprintf(out, "; next %s <span class=\"when\">%s</span>",
+		        v.not_after ? "renewal" : "order", *next ? next : "-");
+	if (v.error[0]) {
+		fprintf(out, "<br><span class=\"warn\">last error (%u in a "
+		        "row): ", v.failures);
+		escape_html_str(out, v.error);
+		fputs("</span>", out);
+	}
+	fputs("</td>", out);
+}
+
+static void html_row(FILE *out, const struct snapshot *s,
+                     const struct row *r, time_t now)
 {
 	char first[32], expiry[32];
 
@@ -378,6 +422,8 @@ static void html_row(FILE *out, const struct row *r, time_t now)
 		escape_html_str(out, r->problems);
 		fputs("</pre></td>", out);
 	}
+	if (s->conf->acme.enabled)
+		html_acme(out, s, r, now);
 	fputs("</tr>\n", out);
 }
 
@@ -416,15 +462,17 @@ void status_write_html(FILE *out, const struct snapshot *s, time_t now,
 	      "<th class=\"num\">Fetches, older ids</th>"
 	      "<th>Certificate expires</th><th>Retirement</th>"
 	      "<th>TLS reports (30 days)</th>"
-	      "<th>Problems (monitor)</th></tr></thead>\n"
-	      "<tbody>\n", out);
+	      "<th>Problems (monitor)</th>", out);
+	if (s->conf->acme.enabled)
+		fputs("<th id=\"acme\">Certificate source (ACME)</th>", out);
+	fputs("</tr></thead>\n<tbody>\n", out);
 	for (size_t i = 0; i < sum.domains; i++) {
 		if (q->filter && *q->filter &&
 		    strstr(rows[i].pol->domain, q->filter) == NULL)
 			continue;
 		if (matched++ < first || shown == STATUS_PAGE_SIZE)
 			continue;
-		html_row(out, &rows[i], now);
+		html_row(out, s, &rows[i], now);
 		shown++;
 	}
 	pages = matched ? (matched + STATUS_PAGE_SIZE - 1) / STATUS_PAGE_SIZE : 1;

@@ -8,14 +8,17 @@
 #     (--check and the log say why), answers pebble's acme-tls/1 handshake,
 #     stores the certificate (0600) and makes it live with a reload; curl
 #     trusting pebble's root gets the policy. example.org has a configured
-#     certificate: it is served and never ordered. --acme-status lists both.
+#     certificate: it is served and never ordered. --acme-status and the
+#     status page list both (source, expiry, next renewal); the swap
+#     updates systemd's STATUS= (a fake notification socket).
 #  2. A restart reuses the stored certificate: no new order at pebble.
 #  3. http-01 (a reload switches the challenge and adds example.net):
 #     answered on stsd's plain-HTTP listener, then served over HTTPS.
 #     /metrics has the ACME certificate's expiry and the order count.
 #  4. The CA unreachable with 23 names waiting: one attempt, logged with its
 #     backoff, then every name pauses (no error storm); --acme-status shows
-#     the error; the stored certificates keep serving.
+#     the error, and so does the status page; the stored certificates keep
+#     serving.
 #  5. Renewal: pebble issuing 24-second certificates; the renewal at two
 #     thirds of the lifetime is swapped in while a request loop runs, and
 #     no request fails. pebble refusing one name (its block list) holds up
@@ -23,6 +26,8 @@
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/certs.sh"
 . "$top_srcdir/tests/lib/netns.sh"
+. "$top_srcdir/tests/lib/pebble.sh"
+. "$top_srcdir/tests/lib/notify.sh"
 t_need pebble certtool curl
 netns_enter "$@"
 netns_setup
@@ -35,40 +40,9 @@ netns_dns_start $(netns_a_record example.com) $(netns_a_record example.org) \
 	$(netns_a_record example.net) $(netns_a_record example.biz) ||
 	t_bail "dnsmasq does not start"
 
-DIR=https://localhost:14000/dir
+DIR=$PEBBLE_DIR
 S=$T/state
-
-# pebble_start [VALIDITY]: pebble validating for real (tls-alpn-01 on 443,
-# http-01 on 80), its log in $T/pebble.log; fetches its root to $T/root.pem.
-pebble_start() {
-	_validity=
-	[ -z "${1:-}" ] || _validity=", \"certificateValidityPeriod\": $1"
-	cat >"$T/pebble.json" <<-EOF
-	{ "pebble": {
-	    "listenAddress": "127.0.0.1:14000",
-	    "managementListenAddress": "127.0.0.1:15000",
-	    "certificate": "$C/pebble.pem", "privateKey": "$C/pebble.key",
-	    "httpPort": 80, "tlsPort": 443, "ocspResponderURL": "",
-	    "domainBlocklist": ["blocked.example"],
-	    "externalAccountBindingRequired": false$_validity } }
-	EOF
-	env PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
-		pebble -config "$T/pebble.json" -dnsserver 127.0.0.1:53 \
-		>>"$T/pebble.log" 2>&1 &
-	PEBBLE_PID=$!
-	t_pids="$t_pids $PEBBLE_PID"
-	wait_for curl -sf --max-time 2 --cacert "$C/ca.pem" "$DIR" ||
-		t_bail "pebble does not start"
-	curl -sf --cacert "$C/ca.pem" -o "$T/root.pem" \
-		https://localhost:15000/roots/0 || t_bail "cannot fetch pebble's root"
-}
-
-pebble_stop() {
-	kill "$PEBBLE_PID" 2>/dev/null || :
-	wait "$PEBBLE_PID" 2>/dev/null || :
-}
-
-orders() { grep -c 'POST /order-plz' "$T/pebble.log"; }
+orders() { pebble_orders; }
 
 # write_conf CHALLENGE DIRECTORY DOMAIN...: the configuration, acme for
 # every domain but example.org (which has its own certificate).
@@ -126,14 +100,23 @@ no_sanitizer_report() {
 t_unlike "$(cat "$top_srcdir/etc/stsd.yaml")" "^acme:" "etc/stsd.yaml does not enable acme:"
 
 # ---- 1. tls-alpn-01 ----------------------------------------------------------
-pebble_start
+pebble_start "$C"
 write_conf tls-alpn-01 "$DIR" example.com
 out=$("$STSD" --check -c "$T/stsd.yaml" 2>&1)
 t_like "$out" "warning: no certificate for mta-sts.example.com yet: it is ordered from the ACME CA" \
 	"--check: a name waiting for its first certificate is a warning, and says why"
 t_like "$out" "configuration OK" "--check: the configuration is OK"
 
+# systemd's notification socket, faked: the ACME swap updates STATUS=.
+have_sd=yes
+ldd "$STSD" 2>/dev/null | grep -q libsystemd || have_sd=no
+if [ $have_sd = yes ]; then
+	notify_start "$T/notify.log"
+	NOTIFY_SOCKET=$T/notify.sock
+	export NOTIFY_SOCKET
+fi
 stsd_start "$T/stsd.yaml" || t_bail "stsd does not start"
+unset NOTIFY_SOCKET
 # A half-edited configuration on disk meanwhile: the new certificate goes
 # live with the configuration that is live, without reading the file.
 cp "$T/stsd.yaml" "$T/stsd.yaml.good"
@@ -148,6 +131,17 @@ mv "$T/stsd.yaml.good" "$T/stsd.yaml"
 t_like "$(cat "$T/stsd.log")" "acme: new certificates live: generation 2" \
 	"the certificate went live with the same swap as a reload (generation 2)"
 t_unlike "$(cat "$T/stsd.log")" "reloading " "without reading the configuration file"
+if [ $have_sd = yes ]; then
+	acme_status_sent() { msgs "$T/notify.log" | grep -q '^STATUS=.*ACME: 1 issued'; }
+	wait_for acme_status_sent
+	t_like "$(msgs "$T/notify.log")" \
+		'^STATUS=serving 2 domains, 2 certificates; ACME: 1 issued, 0 waiting; started$' \
+		"systemd: the ACME swap updates STATUS= (and sends no READY=1 of a reload)"
+	t_is "$(msgs "$T/notify.log" | grep -c READY=1)" 1 "systemd: READY=1 once, at the start"
+	notify_stop
+else
+	t_skip "systemd STATUS= after the ACME swap" "stsd was built without libsystemd"
+fi
 t_like "$(fetch example.com)" "^version: STSv1" "curl trusting pebble's root gets the policy"
 t_like "$(curl -s --max-time 5 --cacert "$C/ca.pem" --resolve mta-sts.example.org:443:127.0.0.1 \
 	https://mta-sts.example.org/.well-known/mta-sts.txt)" "^version: STSv1" \
@@ -167,6 +161,18 @@ t_like "$st" "^mta-sts\.example\.com +Pebble Intermediate.* 20[0-9-]+ [0-9:]+ UT
 	"--acme-status: issuer, expiry, next renewal, no error"
 t_like "$st" "^mta-sts\.example\.org +\(a configured certificate covers it" \
 	"--acme-status: the configured name is not ordered"
+
+# The status page: the certificate source of each name, the ACME name's
+# expiry and next renewal.
+page() { curl -sf --max-time 5 http://127.0.0.1:9100/; }
+p=$(page)
+t_like "$p" '<th id="acme">Certificate source \(ACME\)</th>' "status page: the ACME column"
+# (example.com is the only ACME name; its row spans lines: the monitor's
+# problems are a <pre>.)
+t_like "$p" '<td class="acme"><span class="source">ACME</span>; expires <span class="when">20[0-9-]+T[0-9:]+Z</span>; next renewal <span class="when">20[0-9-]+T[0-9:]+Z</span></td></tr>' \
+	"status page: example.com from ACME, with its expiry and next renewal"
+t_like "$p" '<td class="domain">example\.org</td>.*<td class="acme"><span class="source">configured</span></td></tr>' \
+	"status page: example.org's configured certificate"
 
 # ---- 2. a restart orders nothing ---------------------------------------------
 n=$(orders)
@@ -232,12 +238,14 @@ t_like "$(metrics)" '^stsd_acme_consecutive_failures\{name="mta-sts\.[a-z0-9.]+"
 "$STSD" --acme-status -c "$T/stsd.yaml" >"$T/acme-status.txt" 2>&1
 t_like "$(cat "$T/acme-status.txt")" "^mta-sts\.[a-z0-9.]+ +\(none yet\) +- +20[0-9-]+ [0-9:]+ UTC network: " \
 	"--acme-status: the name that failed shows the error"
+t_like "$(page)" '<td class="acme"><span class="source">none</span>; next order <span class="when">20[0-9-]+T[0-9:]+Z</span><br><span class="warn">last error \(1 in a row\): network: ' \
+	"status page: the name that failed, with no certificate, its next order and the error"
 kill -0 "$STSD_PID" 2>/dev/null
 t_ok $? "CA unreachable: stsd keeps serving"
 
 # ---- 5. renewal under load ---------------------------------------------------
 : >"$T/pebble.log"
-pebble_start 24
+pebble_start "$C" 24
 write_conf http-01 "$DIR" example.com example.net example.biz blocked.example
 stsd_reload
 wait_for issued example.biz && wait_for live example.biz ||
@@ -266,6 +274,9 @@ t_like "$(cat "$T/stsd.log")" "acme: mta-sts.example.biz: ordering a certificate
 	"renewal: logged as a renewal"
 t_like "$(cat "$T/stsd.log")" "acme: mta-sts.blocked.example: ca: .*; next attempt in [0-9]+ s" \
 	"a name the CA refuses: logged, with its own backoff (the others went on)"
+# The CA's text (quotes and all) reaches the status page escaped.
+t_like "$(page)" 'last error \([0-9]+ in a row\): ca: [^<"]*&quot;mta-sts\.blocked\.example&quot;' \
+	"status page: the CA's error, escaped"
 
 stsd_stop
 t_is "$STSD_STATUS" 0 "stsd stops cleanly"

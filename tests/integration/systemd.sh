@@ -102,34 +102,9 @@ else
 fi
 
 # --- sd_notify -----------------------------------------------------------------
-# notify_start FILE: a receiver on $T/notify.sock writes one line per
-# datagram to FILE: "RECV_USEC=<its CLOCK_MONOTONIC>|" then the datagram
-# with newlines as "|".
-notify_start() {
-	rm -f "$T/notify.sock"
-	: >"$1"
-	python3 -c 'import socket, sys, time
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a") as f:
-    while True:
-        d = s.recv(65536).decode("utf-8", "replace")
-        f.write("RECV_USEC=%d|%s\n" % (time.monotonic_ns() // 1000,
-                                       d.rstrip("\n").replace("\n", "|")))
-        f.flush()' "$T/notify.sock" "$1" &
-	NOTIFY_PID=$!
-	t_pids="$t_pids $NOTIFY_PID"
-	wait_for test -S "$T/notify.sock"
-}
-notify_stop() {
-	kill "$NOTIFY_PID" 2>/dev/null
-	wait "$NOTIFY_PID" 2>/dev/null
-}
+. "$top_srcdir/tests/lib/notify.sh"
 count_ge() {  # count_ge FILE REGEX N: FILE has at least N lines matching REGEX
 	[ "$(grep -c -- "$2" "$1")" -ge "$3" ]
-}
-msgs() {  # msgs FILE: the messages without the receive time and watchdog pings
-	sed 's/^RECV_USEC=[0-9]*|//' "$1" | grep -v '^WATCHDOG=1$'
 }
 
 if [ $have_sd = no ]; then

@@ -400,6 +400,7 @@ static void test_acme(void)
 		"  eab_kid: kid-1\n"
 		"  eab_hmac_key: zWNDZM6eQGHWpSRT\n"
 		"  domains: [example.org, Example.NET.]\n"
+		"  orders_per_hour: 3600\n"
 		"defaults: {mode: enforce, max_age: 604800, mx: mx.example.net}\n"
 		"domains:\n"
 		"  example.com: {}\n  example.net: {}\n  example.org: {}\n",
@@ -416,6 +417,7 @@ static void test_acme(void)
 	is_str(c->acme.email, "ops@example.com", "acme: email");
 	ok(c->acme.challenge == CONF_ACME_HTTP_01, "acme: http-01");
 	is_str(c->acme.eab_kid, "kid-1", "acme: eab_kid");
+	is_int(c->acme.orders_per_hour, 3600, "acme: orders_per_hour");
 	ok(!conf_acme_wants(c, "example.com"), "acme: an unlisted domain is not wanted");
 	ok(conf_acme_wants(c, "example.net"), "acme: a listed domain (normalised) is wanted");
 	ok(conf_acme_wants(c, "example.org"), "acme: the other listed domain is wanted");
@@ -429,8 +431,9 @@ static void test_acme(void)
 		"domains:\n  example.com: {}\n",
 		&d);
 	ok(c != NULL && conf_acme_wants(c, "example.com") &&
-	   c->acme.challenge == CONF_ACME_TLS_ALPN_01,
-	   "acme: every domain and tls-alpn-01 by default");
+	   c->acme.challenge == CONF_ACME_TLS_ALPN_01 &&
+	   c->acme.orders_per_hour == CONF_DEFAULT_ACME_ORDERS_PER_HOUR,
+	   "acme: every domain, tls-alpn-01 and 100 orders an hour by default");
 	conf_free(c);
 	c = load("no-acme.yaml",
 		"domains:\n  example.com: {mode: enforce, max_age: 604800, mx: mx.example.net}\n",
