@@ -58,13 +58,18 @@ char *acme_store_cert_path(const char *state_dir, const char *host,
 	                host, ext) < 0 ? NULL : p;
 }
 
-char *acme_store_read(const char *path)
+char *acme_store_read_max(const char *path, size_t max)
 {
 	struct fileio_data d;
 
-	if (fileio_read(path, ACME_STORE_MAX_FILE, &d) != 0)
+	if (fileio_read(path, max, &d) != 0)
 		return NULL;
 	return d.data;          /* NUL-terminated, ours now */
+}
+
+char *acme_store_read(const char *path)
+{
+	return acme_store_read_max(path, ACME_STORE_MAX_FILE);
 }
 
 int acme_store_write(const char *path, const char *data)
@@ -296,7 +301,11 @@ int acme_status_print(FILE *out, const struct conf *c,
 		return 1;
 	}
 	status_path = acme_store_path(c->state_dir, ACME_STATUS_FILE);
-	status = status_path ? acme_store_read(status_path) : NULL;
+	/* A line per name: its name, a few numbers, its last error. */
+	status = status_path ? acme_store_read_max(status_path,
+		ACME_STORE_MAX_FILE + c->n_domains *
+		(NAME_MAX_LEN + sizeof(((struct acme_status_row *)0)->error) +
+		 64)) : NULL;
 	fprintf(out, "%-32s %-32s %-20s %-20s %s\n", "NAME", "ISSUER",
 	        "EXPIRES", "NEXT RENEWAL", "LAST ERROR");
 	for (size_t i = 0; i < c->n_domains; i++) {

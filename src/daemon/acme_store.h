@@ -40,6 +40,8 @@ char *acme_store_cert_path(const char *state_dir, const char *host,
 
 /* The whole file (NUL-terminated, at most 1 MB), or NULL. Caller frees. */
 char *acme_store_read(const char *path);
+/* The same, at most `max` bytes (the status file grows with the names). */
+char *acme_store_read_max(const char *path, size_t max);
 /* Writes `data` to path atomically with mode 0600. 0, or -1 (errno). */
 int acme_store_write(const char *path, const char *data);
 
