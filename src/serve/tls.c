@@ -360,7 +360,8 @@ static int tls_cert_callback(gnutls_session_t session,
 	 * for sessions set up without it. GnuTLS does not free what we
 	 * return (no GNUTLS_CERT_RETR_DEINIT_ALL with function2). */
 	ch = session_chain(session, &alert);
-	m = ch != NULL ? tls_material_get(tc->store->materials, ch) : NULL;
+	m = ch != NULL && tc != NULL ?
+	    tls_material_get(tc->store->materials, ch) : NULL;
 	if (m == NULL) {
 		*pcert_length = 0;
 		return -1;
