@@ -165,10 +165,13 @@ t_like "$(certtool --verify --load-ca-certificate "$T/root1.pem" --infile "$T/on
 [ "$(stat -c %a "$T/account.key")" != "" ] && grep -q "BEGIN PRIVATE KEY" "$T/account.key"
 t_is $? 0 "the new account key was saved"
 
+# Three names this account never validated: pebble 2.4 reuses a valid
+# authorization one time in a hundred even with PEBBLE_AUTHZREUSE=0 (it
+# compares rand.Intn(100) > 0), and a reused one needs no answer.
 drive three --account-key "$T/account.key" --chain "$T/three.pem" --key "$T/three.key" \
-	--challenge http-01 mta-sts.example.com mta-sts.example.org mta-sts.example.net
+	--challenge http-01 mta-sts.example.org mta-sts.example.net mta-sts.three.example
 t_is "$DRIVE_STATUS" 0 "three names: issued"
-check_chain three mta-sts.example.com mta-sts.example.org mta-sts.example.net
+check_chain three mta-sts.example.org mta-sts.example.net mta-sts.three.example
 t_is "$(grep -c '^provision http-01 ' "$T/three.out")" 3 "three names: three http-01 answers"
 t_is "$(grep -c '^remove http-01 ' "$T/three.out")" 3 "three names: all removed"
 url1=$(sed -n 's/^account [a-z]* //p' "$T/one.out")
