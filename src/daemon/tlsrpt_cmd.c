@@ -146,6 +146,24 @@ static int collect(void *arg, const char *json, size_t len)
 	return 0;
 }
 
+/* The reports as the array of pointers tlsrpt_summarize() takes
+ * (NULL-terminated, so never empty). NULL on ENOMEM. */
+static const struct tlsrpt_report **report_ptrs(const struct reports *rs)
+{
+	const struct tlsrpt_report **ptrs = calloc(rs->n + 1, sizeof(*ptrs));
+
+	for (size_t i = 0; ptrs != NULL && i < rs->n; i++)
+		ptrs[i] = &rs->r[i];
+	return ptrs;
+}
+
+static void reports_free(struct reports *rs)
+{
+	for (size_t i = 0; i < rs->n; i++)
+		tlsrpt_report_free(&rs->r[i]);
+	free(rs->r);
+}
+
 static enum tlsrpt_mode mode_of(const struct conf *c, const char *domain)
 {
 	const struct conf_domain *cd = conf_find_domain(c, domain);
@@ -228,10 +246,8 @@ int tlsrpt_recent(struct store *s, const struct conf *c, int64_t now,
 	                                 : p.since, collect, &rs) != STORE_OK)
 		goto out;
 	if (served_domains(c, &rs, &p, &req, &n_req) != 0 ||
-	    (ptrs = calloc(rs.n + 1, sizeof(*ptrs))) == NULL)
+	    (ptrs = report_ptrs(&rs)) == NULL)
 		goto out;
-	for (size_t i = 0; i < rs.n; i++)
-		ptrs[i] = &rs.r[i];
 	if (n_req > 0 && tlsrpt_summarize(ptrs, rs.n, req, n_req, &p, &sum) != 0)
 		goto out;
 	for (size_t i = 0; i < sum.n_domains; i++)
@@ -239,9 +255,7 @@ int tlsrpt_recent(struct store *s, const struct conf *c, int64_t now,
 	rc = 0;
 out:
 	tlsrpt_summary_free(&sum);
-	for (size_t i = 0; i < rs.n; i++)
-		tlsrpt_report_free(&rs.r[i]);
-	free(rs.r);
+	reports_free(&rs);
 	free(ptrs);
 	free(req);
 	return rc;
@@ -308,10 +322,8 @@ int tlsrpt_report_run(const struct conf *c, char **names, int n,
 	} else if (served_domains(c, &rs, &p, &req, &n_req) != 0) {
 		goto oom;
 	}
-	if ((ptrs = calloc(rs.n + 1, sizeof(*ptrs))) == NULL)
+	if ((ptrs = report_ptrs(&rs)) == NULL)
 		goto oom;
-	for (size_t i = 0; i < rs.n; i++)
-		ptrs[i] = &rs.r[i];
 	/* tlsrpt_summarize takes n_domains = 0 as "every domain of the
 	 * reports": with no served domain to show, show none. */
 	if (n_req > 0 && tlsrpt_summarize(ptrs, rs.n, req, n_req, &p, &sum) != 0)
@@ -332,9 +344,7 @@ oom:
 	rc = EXIT_ERROR;
 out:
 	tlsrpt_summary_free(&sum);
-	for (size_t i = 0; i < rs.n; i++)
-		tlsrpt_report_free(&rs.r[i]);
-	free(rs.r);
+	reports_free(&rs);
 	free(ptrs);
 	free(req);
 	store_close(s);
