@@ -822,38 +822,41 @@ static void report_key_error(struct loader *l, const char *path,
 }
 
 /*
- * The DER of the first PEM block of `pem` (NUL-terminated) labelled
- * "... PRIVATE KEY": the block GnuTLS's PEM import took (it looks for the
- * same labels), in its own format (PKCS #8, PKCS #1, SEC 1), which its DER
- * import reads back. -1 when there is none.
+ * The DER of the first PEM block of `pem` (NUL-terminated) whose label is
+ * one GnuTLS's DER import reads back (PKCS #8, PKCS #1, SEC 1, DSA): the
+ * block its PEM import took. -1 when there is none (an OpenSSH key, say:
+ * keep_key() then keeps GnuTLS's own export).
  */
 static int key_block_der(const gnutls_datum_t *pem, gnutls_datum_t *der)
 {
-	static const char begin[] = "-----BEGIN ", suffix[] = "PRIVATE KEY";
+	static const char *const labels[] = {
+		"PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY",
+		"DSA PRIVATE KEY",
+	};
+	static const char begin[] = "-----BEGIN ";
 	const char *text = (const char *)pem->data, *p;
 
 	for (p = strstr(text, begin); p != NULL; p = strstr(p + 1, begin)) {
 		const char *label = p + sizeof(begin) - 1;
-		const char *end = strstr(label, "-----");
-		size_t len = end ? (size_t)(end - label) : 0;
-		char header[64];
-		gnutls_datum_t block;
 
-		if (len < sizeof(suffix) - 1 || len >= sizeof(header) ||
-		    memcmp(end - (sizeof(suffix) - 1), suffix,
-		           sizeof(suffix) - 1) != 0)
-			continue;
-		memcpy(header, label, len);
-		header[len] = '\0';
-		block.data = (unsigned char *)(uintptr_t)p;
-		block.size = pem->size - (unsigned)(p - text);
-		return gnutls_pem_base64_decode2(header, &block, der) < 0 ? -1 : 0;
+		for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+			size_t len = strlen(labels[i]);
+			gnutls_datum_t block;
+
+			if (strncmp(label, labels[i], len) != 0 ||
+			    strncmp(label + len, "-----", 5) != 0)
+				continue;
+			block.data = (unsigned char *)(uintptr_t)p;
+			block.size = pem->size - (unsigned)(p - text);
+			return gnutls_pem_base64_decode2(labels[i], &block,
+			                                 der) < 0 ? -1 : 0;
+		}
 	}
 	return -1;
 }
 
 /* The key for ch->key: the DER of the file's key block, or else (a key
- * GnuTLS found some other way) its own unencrypted PKCS #8 export, which
+ * GnuTLS read in another format) its own unencrypted PKCS #8 export, which
  * it imports back for every key type. -1 on ENOMEM. */
 static int keep_key(struct tls_chain *ch, gnutls_privkey_t key,
                     const gnutls_datum_t *pem)
