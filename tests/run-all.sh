@@ -97,10 +97,19 @@ if [ -z "${STSD_QUICK:-}" ]; then
 	step scan-build scan
 fi
 
+# Each failed check with the diagnostics that follow it (at most 8 lines),
+# so that a CI log says why; known failures ("# TODO") are not repeated.
 for d in build/*/; do
 	[ -f "$d/test-suite.log" ] || continue
-	grep -E '^(not ok|FAIL|ERROR)' "$d"/tests/*.log "$d"/tests/*/*.log 2>/dev/null | head -50
-done
+	for log in "$d"/tests/*.log "$d"/tests/*/*.log; do
+		[ -f "$log" ] || continue
+		awk -v f="$log" '
+			/^not ok/ && !/# TODO/ { print f ": " $0; n = 8; next }
+			/^ERROR:/ { print f ": " $0; n = 0; next }
+			/^#/ && n > 0 { print f ": " $0; n--; next }
+			{ n = 0 }' "$log"
+	done
+done | head -100
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else
