@@ -83,7 +83,7 @@ write_conf() {
 
 # fetch DOMAIN: the policy over HTTPS, trusting pebble's root only.
 fetch() {
-	curl -sf --max-time 5 --cacert "$T/root.pem" \
+	curl -sf --max-time 20 --cacert "$T/root.pem" \
 		--resolve "mta-sts.$1:443:127.0.0.1" \
 		"https://mta-sts.$1/.well-known/mta-sts.txt"
 }
@@ -143,7 +143,7 @@ else
 	t_skip "systemd STATUS= after the ACME swap" "stsd was built without libsystemd"
 fi
 t_like "$(fetch example.com)" "^version: STSv1" "curl trusting pebble's root gets the policy"
-t_like "$(curl -s --max-time 5 --cacert "$C/ca.pem" --resolve mta-sts.example.org:443:127.0.0.1 \
+t_like "$(curl -s --max-time 20 --cacert "$C/ca.pem" --resolve mta-sts.example.org:443:127.0.0.1 \
 	https://mta-sts.example.org/.well-known/mta-sts.txt)" "^version: STSv1" \
 	"example.org: its configured certificate is served"
 t_unlike "$(cat "$T/stsd.log")" "mta-sts.example.org: ordering" \

@@ -61,7 +61,7 @@ write_conf() {
 issued() { grep -c 'acme: mta-sts\.[a-z0-9.]*: certificate issued' "$T/stsd.log"; }
 metrics() { curl -sf --max-time 5 http://127.0.0.1:9100/metrics; }
 fetch() {
-	curl -sf --max-time 5 --cacert "$T/root.pem" \
+	curl -sf --max-time 20 --cacert "$T/root.pem" \
 		--resolve "mta-sts.$1:443:127.0.0.1" \
 		"https://mta-sts.$1/.well-known/mta-sts.txt"
 }
