@@ -81,6 +81,20 @@ static const char gen_script[] =
 	"cp chain.key misordered.key\n"
 	"cat ica.pem chainleaf.pem >cafirst.pem\n"
 	"cp chain.key cafirst.key\n"
+	/* A SAN written byte by byte (openssl, DER): the dNSName
+	 * "mta-sts.nul.example\0.example.com" (a NUL inside), an iPAddress
+	 * and the dNSName mta-sts.ok.example. */
+	"openssl ecparam -name prime256v1 -genkey -noout -out nulsan.key\n"
+	"chmod 600 nulsan.key\n"
+	"printf '[req]\\ndistinguished_name = dn\\nprompt = no\\n[dn]\\n"
+	"CN = nulsan\\n[ext]\\nsubjectAltName = DER:303c8220"
+	"6d74612d7374732e6e756c2e6578616d706c65002e6578616d706c652e636f6d"
+	"87047f000001"
+	"82126d74612d7374732e6f6b2e6578616d706c65\\n' >nulsan.cnf\n"
+	"openssl req -new -key nulsan.key -config nulsan.cnf -out nulsan.csr\n"
+	"openssl x509 -req -in nulsan.csr -CA ca.pem -CAkey ca.key "
+	"-set_serial 77 -days 90 -extfile nulsan.cnf -extensions ext "
+	"-out nulsan.pem 2>/dev/null\n"
 	"printf 'hello\\n' >garbage.pem\n"
 	"printf 'not a key\\n' >garbage.key; chmod 600 garbage.key\n"
 	"printf -- '-----BEGIN CERTIFICATE-----\\nAAAA\\n"
@@ -345,6 +359,31 @@ static void test_wildcard(void)
 	       "wildcard does not match the parent itself");
 	is_str(tls_store_lookup(s, "*.example.org"), P("%s/wild.pem", dir),
 	       "wildcard entry stored as written");
+	tls_store_free(s);
+}
+
+/* Only well-formed dNSNames count: one with a NUL inside (the old
+ * "mta-sts.nul.example\0.example.com" trick) and an iPAddress are
+ * skipped, the next dNSName still read. */
+static void test_odd_san_entries(void)
+{
+	struct cfg f;
+	struct tls_store *s;
+
+	cfg_init(&f);
+	cfg_pair(&f, "nulsan");
+	cfg_domain(&f, "ok.example");
+	s = load(&f);
+	ok(s != NULL, "odd SAN entries: loads");
+	is_str(tls_store_lookup(s, "mta-sts.ok.example"),
+	       P("%s/nulsan.pem", dir), "odd SAN entries: the good dNSName "
+	       "after them covers");
+	is_str(tls_store_lookup(s, "mta-sts.nul.example"), NULL,
+	       "odd SAN entries: a dNSName with a NUL inside covers nothing");
+	is_str(tls_store_lookup(s, "mta-sts.nul.example.example.com"), NULL,
+	       "odd SAN entries: nor does it with the NUL left out");
+	is_str(tls_store_lookup(s, "127.0.0.1"), NULL,
+	       "odd SAN entries: an iPAddress is not a name");
 	tls_store_free(s);
 }
 
@@ -1257,6 +1296,7 @@ int main(void)
 	test_key_types();
 	test_wildcard();
 	test_uppercase_san();
+	test_odd_san_entries();
 	test_coverage();
 	test_default_host();
 	test_key_mismatch();
