@@ -56,8 +56,8 @@
 
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
-#include <gnutls/x509-ext.h>
 
 #include "conf.h"
 #include "diag.h"
@@ -448,6 +448,16 @@ static unsigned split_pem(const char *text, gnutls_datum_t *blocks,
 	return (unsigned)n;
 }
 
+/* SHA-256 through GnuTLS: nettle's code for this CPU (SHA-NI where there is
+ * one) hashes an intermediate five times as fast as the portable
+ * core/sha256.c, which gives the same digest when GnuTLS cannot. */
+static void digest_sha256(const void *data, size_t len,
+                          unsigned char digest[SHA256_DIGEST_LEN])
+{
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, data, len, digest) < 0)
+		sha256(data, len, digest);
+}
+
 static size_t digest_slot(const unsigned char *digest, size_t cap)
 {
 	size_t h;
@@ -559,7 +569,7 @@ static struct shared_cert *shared_get_der(struct loader *l,
 	unsigned char digest[SHA256_DIGEST_LEN];
 	struct shared_cert *e;
 
-	sha256(der->data, der->size, digest);
+	digest_sha256(der->data, der->size, digest);
 	/* A new intermediate is parsed under the lock: rare (one per CA),
 	 * and no other thread parses it a second time meanwhile. */
 	pthread_mutex_lock(&t->lock);
@@ -728,21 +738,20 @@ out:
 
 /*
  * Reads and checks the chain file into ch (leaf, icas, names, not_after);
- * the leaf parsed in *leaf (the caller deinits it). 0, or -1 after
- * reporting.
+ * the leaf parsed in *leaf (the caller deinits it), the status of the file
+ * read in *st. 0, or -1 after reporting.
  */
 static int load_chain(struct loader *l, struct tls_chain *ch,
                       const char *path, const struct loc *at,
-                      gnutls_x509_crt_t *leaf)
+                      gnutls_x509_crt_t *leaf, struct stat *st)
 {
 	gnutls_datum_t data = { NULL, 0 };
 	gnutls_x509_crt_t *crts = NULL;
 	unsigned n = 0, n_icas;
-	struct stat st;
 	int err;
 	int ret;
 
-	err = read_pem(path, &data, &st);
+	err = read_pem(path, &data, st);
 	if (err) {
 		diag_error(l->d, at, "cannot read %s: %s", path,
 		           fileio_strerror(err));
@@ -866,10 +875,11 @@ static int keep_key(struct tls_chain *ch, gnutls_privkey_t key,
 
 /* Reads and parses the key file into *key; also refuses loose
  * permissions. 0, or -1 after reporting (*key NULL when it did not
- * parse). `pem` gets the file's contents (free_key_buffer). */
+ * parse). `pem` gets the file's contents (free_key_buffer), *st_out the
+ * status of the file read. */
 static int load_key(struct loader *l, gnutls_privkey_t *key,
                     gnutls_datum_t *pem, const char *path,
-                    const struct loc *at)
+                    const struct loc *at, struct stat *st_out)
 {
 	struct stat st;
 	int ret, rc = 0, err;
@@ -881,6 +891,7 @@ static int load_key(struct loader *l, gnutls_privkey_t *key,
 		           fileio_strerror(err));
 		return -1;
 	}
+	*st_out = st;
 	if ((st.st_mode & 077) != 0) {
 		diag_error(l->d, at, "key file %s is readable by group or "
 		           "others (mode %04o); chmod 600 it", path,
@@ -1054,25 +1065,36 @@ struct pair_sig {
 	char key_path[PATH_MAX];
 };
 
-/* What identifies the two files of a pair as they are now; 0 when either
- * cannot be stat()ed (it never matches: a real id of 0 only costs a parse). */
-static uint64_t pair_id(const char *cert_path, const char *key_path)
+/* What identifies the two files of a pair with these statuses; 0 when
+ * the key path is too long (it never matches: a real id of 0 only costs a
+ * parse). */
+static uint64_t pair_sig_id(const struct stat *cst, const struct stat *kst,
+                            const char *key_path)
 {
-	struct stat cst, kst;
 	struct pair_sig buf;
 	unsigned char digest[SHA256_DIGEST_LEN];
 	size_t klen = strlen(key_path);
 	uint64_t id;
 
-	if (klen >= sizeof(buf.key_path) || stat(cert_path, &cst) != 0 ||
-	    stat(key_path, &kst) != 0)
+	if (klen >= sizeof(buf.key_path))
 		return 0;
-	file_sig(&buf.cert, &cst);
-	file_sig(&buf.key, &kst);
+	file_sig(&buf.cert, cst);
+	file_sig(&buf.key, kst);
 	memcpy(buf.key_path, key_path, klen);
-	sha256(&buf, offsetof(struct pair_sig, key_path) + klen, digest);
+	digest_sha256(&buf, offsetof(struct pair_sig, key_path) + klen, digest);
 	memcpy(&id, digest, sizeof(id));
 	return id;
+}
+
+/* The id of the two files of a pair as they are now; 0 when either cannot
+ * be stat()ed. */
+static uint64_t pair_id(const char *cert_path, const char *key_path)
+{
+	struct stat cst, kst;
+
+	if (stat(cert_path, &cst) != 0 || stat(key_path, &kst) != 0)
+		return 0;
+	return pair_sig_id(&cst, &kst, key_path);
 }
 
 /* ch->names as a copy of `from`'s (one allocation). -1 on ENOMEM. */
@@ -1191,14 +1213,18 @@ static struct tls_chain *load_pair_chain(struct loader *l,
                                          const struct loc *cert_at,
                                          const struct loc *key_at)
 {
-	/* Before reading: a change after this is seen at the next load. */
-	uint64_t id = pair_id(cert_path, key_path);
+	/* Taken before reading, so that a change after it is seen at the next
+	 * load: by stat() when there is a live store to compare with, else
+	 * (start-up, --check) from the fstat() of each read, which saves two
+	 * system calls per pair. */
+	uint64_t id = l->live != NULL ? pair_id(cert_path, key_path) : 0;
 	struct tls_chain *ch = chain_reuse(l, id, cert_path, cert_at);
 	gnutls_x509_crt_t leaf = NULL;
 	gnutls_pubkey_t pub = NULL;
 	gnutls_privkey_t key = NULL;
 	gnutls_datum_t pem = { NULL, 0 };
-	int cert_rc;
+	struct stat cst, kst;
+	int cert_rc, key_rc;
 
 	if (ch != NULL)
 		return ch;
@@ -1208,12 +1234,14 @@ static struct tls_chain *load_pair_chain(struct loader *l,
 		report_oom(l, cert_at);
 		return NULL;
 	}
-	ch->files_id = id;
-	cert_rc = load_chain(l, ch, cert_path, cert_at, &leaf);
+	cert_rc = load_chain(l, ch, cert_path, cert_at, &leaf, &cst);
 	if (cert_rc == 0 && (pub = leaf_pubkey(l, leaf, cert_path,
 	                                       cert_at)) == NULL)
 		cert_rc = -1;
-	load_key(l, &key, &pem, key_path, key_at);  /* reports */
+	key_rc = load_key(l, &key, &pem, key_path, key_at, &kst); /* reports */
+	if (l->live == NULL && cert_rc == 0 && key_rc == 0)
+		id = pair_sig_id(&cst, &kst, key_path);
+	ch->files_id = id;
 	if (cert_rc == 0 && key != NULL)
 		check_key_match(l, pub, key, cert_path, key_path, key_at);
 	if (key != NULL && keep_key(ch, key, &pem) < 0)
