@@ -32,6 +32,7 @@ struct snapshot {
 	 * stats this one borrows (holding a reference), or NULL when it owns
 	 * them. */
 	struct snapshot *base;
+	struct snapshot *next_dead;     /* the reclaimer's list (snapshot.c) */
 };
 
 /* Builds a snapshot from the file at `path`: conf, then TLS (when needed),
@@ -57,10 +58,16 @@ void snapshot_publish(struct snapshot *s);
  * publish. Thread-safe. */
 struct snapshot *snapshot_acquire(void);
 
-/* Drops a reference; frees the snapshot with the last. NULL is fine. */
+/* Drops a reference; frees the snapshot with the last: on the reclaimer
+ * thread once a snapshot has been published (a request thread never pays
+ * for freeing 100 000 domains), else here. NULL is fine. */
 void snapshot_release(struct snapshot *s);
 
-/* Drops the current snapshot (at exit). */
+/* Drops the current snapshot and stops the reclaimer once it has freed
+ * everything given to it (at exit). */
 void snapshot_shutdown(void);
+
+/* How many snapshots the reclaimer thread has freed (for tests). */
+unsigned long snapshot_reclaimed(void);
 
 #endif
