@@ -454,6 +454,8 @@ static int run_server(const char *path, struct snapshot *snap, int *fds,
 	monitor_stop(mon);
 	acme_renew_stop(acme);          /* cancels an order in progress */
 	http_server_stop(srv, STOP_GRACE_SECONDS);
+	/* The connections' snapshots are freed, their counts drained: */
+	snapshot_reclaim_wait();
 	recorder_stop(rec);             /* the last counts, after the last request */
 	log_info("stopped");
 	return EXIT_OK;

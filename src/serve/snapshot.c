@@ -32,8 +32,10 @@ static uint64_t last_generation;
  */
 static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reclaim_wake = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t reclaim_idle = PTHREAD_COND_INITIALIZER;
 static struct snapshot *reclaim_list;   /* through next_dead */
 static bool reclaim_running, reclaim_stopping;
+static bool reclaim_busy;               /* freeing what it took off the list */
 static pthread_t reclaim_thread;
 static unsigned long reclaimed;
 
@@ -86,6 +88,7 @@ static void *reclaimer(void *arg)
 		}
 		s = reclaim_list;
 		reclaim_list = NULL;
+		reclaim_busy = true;
 		pthread_mutex_unlock(&reclaim_lock);
 		for (; s != NULL; s = next) {
 			next = s->next_dead;
@@ -95,7 +98,11 @@ static void *reclaimer(void *arg)
 			pthread_mutex_unlock(&reclaim_lock);
 		}
 		pthread_mutex_lock(&reclaim_lock);
+		reclaim_busy = false;
+		if (reclaim_list == NULL)
+			pthread_cond_broadcast(&reclaim_idle);
 	}
+	pthread_cond_broadcast(&reclaim_idle);
 	pthread_mutex_unlock(&reclaim_lock);
 	return NULL;
 }
@@ -125,6 +132,14 @@ static void reclaim_stop(void)
 		pthread_join(reclaim_thread, NULL);
 	pthread_mutex_lock(&reclaim_lock);
 	reclaim_stopping = false;
+	pthread_mutex_unlock(&reclaim_lock);
+}
+
+void snapshot_reclaim_wait(void)
+{
+	pthread_mutex_lock(&reclaim_lock);
+	while (reclaim_running && (reclaim_list != NULL || reclaim_busy))
+		pthread_cond_wait(&reclaim_idle, &reclaim_lock);
 	pthread_mutex_unlock(&reclaim_lock);
 }
 

@@ -63,6 +63,11 @@ struct snapshot *snapshot_acquire(void);
  * for freeing 100 000 domains), else here. NULL is fine. */
 void snapshot_release(struct snapshot *s);
 
+/* Returns once every snapshot released so far has been freed, and so its
+ * request counters drained into the totals (stats.h): at exit, after the
+ * last connection and before the last counts are recorded. */
+void snapshot_reclaim_wait(void);
+
 /* Drops the current snapshot and stops the reclaimer once it has freed
  * everything given to it (at exit). */
 void snapshot_shutdown(void);

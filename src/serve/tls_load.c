@@ -330,10 +330,11 @@ static int set_names(struct tls_chain *ch, const char *buf, size_t used,
 
 /* Collects the leaf's SAN dNSNames into ch->names. They are read from
  * what gnutls_x509_crt_import() already decoded (it parses the SAN for its
- * own name checks): decoding the extension again cost a tenth of a pair's
- * load time. The size GnuTLS returns counts every byte, so a name with a
- * NUL inside fails normalise_san(). A SAN that does not decode gives no
- * names, which check_leaf() reports. -1 on ENOMEM. */
+ * own name checks, and refuses a certificate whose SAN does not decode):
+ * decoding the extension again cost a tenth of a pair's load time. The
+ * size GnuTLS returns counts every byte, so a name with a NUL inside fails
+ * normalise_san(); a name too long for the buffer is skipped. -1 on
+ * ENOMEM. */
 static int collect_names(struct tls_chain *ch, gnutls_x509_crt_t leaf)
 {
 	char *buf = NULL;
@@ -350,8 +351,7 @@ static int collect_names(struct tls_chain *ch, gnutls_x509_crt_t leaf)
 			continue;       /* too long to be a host name */
 		if (type < 0)
 			break;
-		if (type != GNUTLS_SAN_DNSNAME || size >= sizeof(name) ||
-		    !normalise_san(name, size))
+		if (type != GNUTLS_SAN_DNSNAME || !normalise_san(name, size))
 			continue;
 		if (append_name(&buf, &used, &cap, name, strlen(name)) < 0) {
 			rc = -1;

@@ -2,14 +2,16 @@
  * test_snapshot: who frees a snapshot. Before the first publish (the
  * commands) the last release frees it at once; once one is published, a
  * dead snapshot is freed on the reclaimer thread, never on the thread that
- * dropped it (a listener's, at 100 000 domains that took 70 ms); shutdown
- * frees what is left and stops that thread.
+ * dropped it (a listener's, at 100 000 domains that took 70 ms), and
+ * snapshot_reclaim_wait() returns once it is; shutdown frees what is left
+ * and stops that thread.
  */
 #include "config.h"
 
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "diag.h"
@@ -24,6 +26,13 @@ static const char conf_text[] =
 	"domains:\n"
 	"  example.com: {mx: mx.example.com}\n";
 
+/* stats_take_unflushed(): the policy fetches counted since the last call. */
+static void add_fetches(void *ctx, const char *domain, const char *id,
+                        uint64_t count)
+{
+	*(uint64_t *)ctx += count;
+}
+
 static struct snapshot *build(const char *path)
 {
 	struct diag d = { 0 };
@@ -33,21 +42,12 @@ static struct snapshot *build(const char *path)
 	return s;
 }
 
-/* Waits (up to 10 s) until the reclaimer has freed `n` snapshots. */
-static unsigned long reclaimed_wait(unsigned long n)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-
-	for (int i = 0; i < 1000 && snapshot_reclaimed() < n; i++)
-		nanosleep(&tick, NULL);
-	return snapshot_reclaimed();
-}
-
 int main(void)
 {
 	char *dir = tap_mkdtemp("test_snapshot");
 	char path[4200];
 	struct snapshot *first, *second, *held, *late;
+	uint64_t fetches;
 	FILE *f;
 
 	if (snprintf(path, sizeof(path), "%s/stsd.yaml", dir) >= (int)sizeof(path))
@@ -65,13 +65,22 @@ int main(void)
 	snapshot_publish(first);
 	held = snapshot_acquire();      /* a connection on the first */
 	ok(held == first, "acquire returns the published snapshot");
+	stats_count_request(held->stats, 0, 0, 200, true);     /* it fetches */
 	second = build(path);
 	snapshot_publish(second);       /* a reload */
+	snapshot_reclaim_wait();
 	is_int(snapshot_reclaimed(), 0, "a snapshot a connection still holds "
 	       "is not freed");
+	is_int(atomic_load(&first->refs), 1, "... its one reference is the "
+	       "connection's");
 	snapshot_release(held);         /* the connection closes */
-	is_int(reclaimed_wait(1), 1, "its last release hands it to the "
-	       "reclaimer thread, which frees it");
+	snapshot_reclaim_wait();
+	is_int(snapshot_reclaimed(), 1, "its last release hands it to the "
+	       "reclaimer thread, which has freed it when the wait returns");
+	fetches = 0;
+	stats_take_unflushed(add_fetches, &fetches);
+	is_int(fetches, 1, "... and its counts are in the totals, for the "
+	       "last record at exit");
 
 	snapshot_shutdown();
 	is_int(snapshot_reclaimed(), 2, "shutdown: the current snapshot is "
