@@ -34,7 +34,8 @@ static pthread_mutex_t reclaim_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t reclaim_wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t reclaim_idle = PTHREAD_COND_INITIALIZER;
 static struct snapshot *reclaim_list;   /* through next_dead */
-static bool reclaim_running, reclaim_stopping;
+static bool reclaim_running;
+static bool reclaim_stopping;           /* for good: snapshot_shutdown() */
 static bool reclaim_busy;               /* freeing what it took off the list */
 static pthread_t reclaim_thread;
 static unsigned long reclaimed;
@@ -77,6 +78,7 @@ static bool reclaim_defer(struct snapshot *s)
 static void *reclaimer(void *arg)
 {
 	struct snapshot *s, *next;
+	unsigned long n;
 
 	pthread_mutex_lock(&reclaim_lock);
 	for (;;) {
@@ -90,14 +92,12 @@ static void *reclaimer(void *arg)
 		reclaim_list = NULL;
 		reclaim_busy = true;
 		pthread_mutex_unlock(&reclaim_lock);
-		for (; s != NULL; s = next) {
+		for (n = 0; s != NULL; s = next, n++) {
 			next = s->next_dead;
 			snapshot_free(s);
-			pthread_mutex_lock(&reclaim_lock);
-			reclaimed++;
-			pthread_mutex_unlock(&reclaim_lock);
 		}
 		pthread_mutex_lock(&reclaim_lock);
+		reclaimed += n;
 		reclaim_busy = false;
 		if (reclaim_list == NULL)
 			pthread_cond_broadcast(&reclaim_idle);
@@ -118,7 +118,7 @@ static void reclaim_start(void)
 	pthread_mutex_unlock(&reclaim_lock);
 }
 
-/* Frees everything queued, then ends the reclaimer (joined). */
+/* Frees everything queued, then ends the reclaimer (joined) for good. */
 static void reclaim_stop(void)
 {
 	bool joinable;
@@ -130,9 +130,6 @@ static void reclaim_stop(void)
 	pthread_mutex_unlock(&reclaim_lock);
 	if (joinable)
 		pthread_join(reclaim_thread, NULL);
-	pthread_mutex_lock(&reclaim_lock);
-	reclaim_stopping = false;
-	pthread_mutex_unlock(&reclaim_lock);
 }
 
 void snapshot_reclaim_wait(void)

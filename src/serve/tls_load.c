@@ -875,27 +875,25 @@ static int keep_key(struct tls_chain *ch, gnutls_privkey_t key,
 
 /* Reads and parses the key file into *key; also refuses loose
  * permissions. 0, or -1 after reporting (*key NULL when it did not
- * parse). `pem` gets the file's contents (free_key_buffer), *st_out the
+ * parse). `pem` gets the file's contents (free_key_buffer), *st the
  * status of the file read. */
 static int load_key(struct loader *l, gnutls_privkey_t *key,
                     gnutls_datum_t *pem, const char *path,
-                    const struct loc *at, struct stat *st_out)
+                    const struct loc *at, struct stat *st)
 {
-	struct stat st;
 	int ret, rc = 0, err;
 
 	*key = NULL;
-	err = read_pem(path, pem, &st);
+	err = read_pem(path, pem, st);
 	if (err) {
 		diag_error(l->d, at, "cannot read %s: %s", path,
 		           fileio_strerror(err));
 		return -1;
 	}
-	*st_out = st;
-	if ((st.st_mode & 077) != 0) {
+	if ((st->st_mode & 077) != 0) {
 		diag_error(l->d, at, "key file %s is readable by group or "
 		           "others (mode %04o); chmod 600 it", path,
-		           (unsigned)(st.st_mode & 07777));
+		           (unsigned)(st->st_mode & 07777));
 		rc = -1;
 	}
 	ret = gnutls_privkey_init(key);

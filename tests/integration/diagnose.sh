@@ -277,14 +277,10 @@ dns_start "$id_com" || t_bail "dnsmasq did not start"
 
 # diag NAME ARGS...: runs stsd --diagnose against this world; output in
 # $T/NAME.out, stderr in $T/NAME.err, exit status in $rc. Each step may take
-# 5 s (an ARGS --timeout comes later and wins); under a wrapper (valgrind) on
-# a busy machine a process's first TLS handshake alone took 2.5 s, so 20 s.
-# The hostile servers' bound: 3 s, 10 s under a wrapper.
-if [ -n "$STSD_WRAPPER" ]; then
-	DIAG_TIMEOUT=20 HOSTILE_TIMEOUT=10
-else
-	DIAG_TIMEOUT=5 HOSTILE_TIMEOUT=3
-fi
+# DIAG_TIMEOUT (an ARGS --timeout comes later and wins); the hostile
+# servers' bound is HOSTILE_TIMEOUT.
+DIAG_TIMEOUT=$(wrapped_bound 5 20)
+HOSTILE_TIMEOUT=$(wrapped_bound 3 10)
 diag() {
 	_n=$1
 	shift

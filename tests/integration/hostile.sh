@@ -21,16 +21,12 @@
 . "$top_srcdir/tests/lib/fixture.sh"
 t_need curl gnutls-cli certtool python3
 
-# Under a wrapper (valgrind) everything is slower: wider bounds, never
-# different checks. That includes the timeouts stsd itself enforces: a
-# connection's first request head, TLS handshake included, must be in within
-# `timeout`, and the first handshake of a process under valgrind (which then
-# translates GnuTLS's code) took 2.5 s on a loaded 2-core machine.
-if [ -n "$STSD_WRAPPER" ]; then
-	SLACK=30 SLOW_TIMEOUT=8 MAIN_TIMEOUT=8
-else
-	SLACK=5 SLOW_TIMEOUT=2 MAIN_TIMEOUT=3
-fi
+# Bounds wider under a wrapper (wrapped_bound), stsd's own timeouts among
+# them: a connection's first request head, TLS handshake included, must be
+# in within `timeout`.
+SLACK=$(wrapped_bound 5 30)
+SLOW_TIMEOUT=$(wrapped_bound 2 8)
+MAIN_TIMEOUT=$(wrapped_bound 3 8)
 
 fixture_certs || t_bail "cannot make the certificates"
 
